@@ -1,0 +1,36 @@
+// Building the one-sentence `detail` a failed open hands to the user, and logging it once.
+// Internal to src/platform.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+#include "platform/region.h"
+
+namespace periscope::platform {
+
+constexpr uint64_t MIB = 1024 * 1024;
+
+std::string format_text(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+// "64 MiB", "1.5 MiB", "12 KiB", "100 bytes": for descriptions.
+std::string format_size(uint64_t bytes);
+
+// "1048576 bytes (1.00 MiB)": for errors, where the exact number matters.
+std::string format_bytes_and_mib(uint64_t bytes);
+
+// Logs `message` as the error's origin and hands it to the caller's `detail`.
+Unexpected<RegionError> report(RegionError error, std::string message, std::string* detail);
+
+// "`what` is N bytes (x MiB) but M bytes (y MiB) are needed", or "`what` is empty" when
+// `needed` says nothing more; with `qemu_hint`, then "; give QEMU a larger size= ...".
+std::string too_small_text(const std::string& what, uint64_t actual, uint64_t needed,
+                           bool qemu_hint);
+
+// For EACCES/EPERM on `path`: the errno text, the file's owner and mode, who we are, and `fix`
+// (or the generic chown/chmod advice if `fix` is empty).
+std::string permission_text(const char* action, const std::string& path, int error,
+                            const std::string& fix);
+
+}  // namespace periscope::platform

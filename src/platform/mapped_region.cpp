@@ -1,0 +1,27 @@
+#include "platform/mapped_region.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "core/log.h"
+
+namespace periscope::platform {
+
+MappedRegion::MappedRegion(void* base, size_t mapped_length, size_t size, std::string description)
+    : m_base(base),
+      m_mapped_length(mapped_length),
+      m_size(size),
+      m_description(std::move(description)) {}
+
+MappedRegion::~MappedRegion() {
+    if (munmap(m_base, m_mapped_length) != 0) {
+        // Only a bug (a bad pointer or length) gets here; say so rather than leak silently.
+        PERISCOPE_LOG_ERROR("region", "munmap of %s failed: %s", m_description.c_str(),
+                            std::strerror(errno));
+    }
+}
+
+}  // namespace periscope::platform
