@@ -38,8 +38,10 @@ Result<std::unique_ptr<Producer>, Error> Producer::create(std::span<std::byte> m
     if (config.cursor_max_dim < MIN_CURSOR_MAX_DIM || config.cursor_max_dim > MAX_CURSOR_MAX_DIM) {
         return reject(Error::InvalidArgument, "cursor_max_dim outside 64..1024", why);
     }
-    if (config.heartbeat_period_ms == 0 || config.consumer_timeout_ms == 0) {
-        return reject(Error::InvalidArgument, "zero heartbeat period or timeout", why);
+    if (config.heartbeat_period_ms == 0 || config.heartbeat_period_ms > 10000 ||
+        config.consumer_timeout_ms == 0) {
+        return reject(Error::InvalidArgument,
+                      "heartbeat period outside 1..10000 ms, or zero timeout", why);
     }
     const uint64_t fixed = required_region_size(0, 0, config.cursor_max_dim);
     const uint64_t size = mapping.size();

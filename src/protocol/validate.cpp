@@ -43,6 +43,12 @@ Result<Layout, Error> validate_header(const RegionHeader& h, uint64_t mapping_si
     if (h.session_id == 0) {
         return reject<Layout>(Error::BadHeader, "session_id", why);
     }
+    if (h.producer_state > static_cast<uint32_t>(ProducerState::Stopped)) {
+        return reject<Layout>(Error::BadHeader, "producer_state", why);
+    }
+    if (h.heartbeat_period_ms < 1 || h.heartbeat_period_ms > 10000) {
+        return reject<Layout>(Error::BadHeader, "heartbeat_period_ms", why);
+    }
     if (h.ring_count != RING_COUNT || h.frame_record_size != sizeof(FrameRecord)) {
         return reject<Layout>(Error::BadHeader, "ring_count/frame_record_size", why);
     }
