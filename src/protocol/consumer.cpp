@@ -159,7 +159,7 @@ bool Consumer::try_attach(uint64_t now_ns) {
         m_last_error = Error::HeaderChanged;
         return false;
     }
-    if (copy.session_id == m_stopped_session) {
+    if (m_stopped_session != 0 && copy.session_id == m_stopped_session) {
         return false;  // still the session that stopped; wait for a new one
     }
     const char* why = nullptr;

@@ -31,19 +31,20 @@
 #endif
 
 // Invariant violations abort, which libFuzzer reports as a crash with the input that caused it.
-#define PERISCOPE_FUZZ_CHECK(cond)                                                          \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                   \
-        }                                                                                   \
+#define PERISCOPE_FUZZ_CHECK(cond)                                                            \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            (void)std::fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, __LINE__, \
+                               #cond);                                                        \
+            std::abort();                                                                     \
+        }                                                                                     \
     } while (0)
 
 namespace periscope::fuzz {
 
 // Small frames keep a whole region (and so the per-input reset) around 250 KiB, while a
 // 64 KiB buffer still admits the extreme geometries 16384x1 and 1x16384 in BGRA8.
-constexpr uint64_t FRAME_CAPACITY = 64 * 1024;
+constexpr uint64_t FRAME_CAPACITY = uint64_t{64} * 1024;
 constexpr uint32_t BUFFER_COUNT = 3;
 constexpr uint32_t CURSOR_MAX_DIM = 64;
 
@@ -57,33 +58,33 @@ inline protocol::Layout nominal_layout() {
 
 // ---- consumer fuzzer operations (argument bytes follow the opcode, see fuzz_consumer.cpp) ----
 enum class ConsumerOp : uint8_t {
-    Poll,             // -
-    Advance,          // u16: fake clock += n * 100 us
-    HasNewFrame,      // -: has_new_frame() and cursor_changed()
-    WaitNewFrame,     // u8: bit 0 low-CPU mode, bits 1-5 a real deadline in us (0: at once)
-    Acquire,          // -
-    RowsReady,        // -
-    WaitRows,         // u16 rows: deadline already passed
-    TouchFrame,       // -: reads the first and last byte of every row of the held frame
-    Release,          // -
-    ReadFrame,        // u8 flags, u32 dst stride, u32 dst size
-    ReadCursor,       // -
-    ReadCursorShape,  // u8 source: even = last read_cursor(), odd = u8 slot, u64 serial follow
-    SendCursorMove,   // i32 x, i32 y
-    RequestFullFrame, // -
-    SendWindowSize,   // u32 width, u32 height
-    Write,            // u32 offset (mod mapping), u8 length, bytes: the guest writes anything
-    WriteWord,        // u16 word index (mod control area / 8), u64 value
-    Post,             // u8 buffer, u8 format, u16 w, u16 h, u8 stride pad, u8 flags, u16 rows,
-                      // u8 extra (bit 0 odd seq, bits 1-7 checksum), u8 damage count,
-                      // count x (u8 x, y, w, h): a producer's frame post, written at the
-                      // nominal layout's offsets
-    SetRows,          // u8 buffer, u16 rows (nominal layout)
-    Steal,            // u8 buffer: frame_serial += 1 (nominal layout)
-    BumpHeartbeat,    // -: producer_heartbeat += 1
-    Recreate,         // u8 flags (bit 0 join, bit 1 short agent timeout), u8 mapping selector
-    WaitRowsShort,    // u16 rows, u8 us: a real deadline, so wait_rows polls inside its loop
-    Evict,            // u8 owner: the producer frees (0) or hands over the consumer's own slot
+    Poll,              // -
+    Advance,           // u16: fake clock += n * 100 us
+    HasNewFrame,       // -: has_new_frame() and cursor_changed()
+    WaitNewFrame,      // u8: bit 0 low-CPU mode, bits 1-5 a real deadline in us (0: at once)
+    Acquire,           // -
+    RowsReady,         // -
+    WaitRows,          // u16 rows: deadline already passed
+    TouchFrame,        // -: reads the first and last byte of every row of the held frame
+    Release,           // -
+    ReadFrame,         // u8 flags, u32 dst stride, u32 dst size
+    ReadCursor,        // -
+    ReadCursorShape,   // u8 source: even = last read_cursor(), odd = u8 slot, u64 serial follow
+    SendCursorMove,    // i32 x, i32 y
+    RequestFullFrame,  // -
+    SendWindowSize,    // u32 width, u32 height
+    Write,             // u32 offset (mod mapping), u8 length, bytes: the guest writes anything
+    WriteWord,         // u16 word index (mod control area / 8), u64 value
+    Post,              // u8 buffer, u8 format, u16 w, u16 h, u8 stride pad, u8 flags, u16 rows,
+                       // u8 extra (bit 0 odd seq, bits 1-7 checksum), u8 damage count,
+                       // count x (u8 x, y, w, h): a producer's frame post, written at the
+                       // nominal layout's offsets
+    SetRows,           // u8 buffer, u16 rows (nominal layout)
+    Steal,             // u8 buffer: frame_serial += 1 (nominal layout)
+    BumpHeartbeat,     // -: producer_heartbeat += 1
+    Recreate,          // u8 flags (bit 0 join, bit 1 short agent timeout), u8 mapping selector
+    WaitRowsShort,     // u16 rows, u8 us: a real deadline, so wait_rows polls inside its loop
+    Evict,             // u8 owner: the producer frees (0) or hands over the consumer's own slot
     Count
 };
 
@@ -163,7 +164,7 @@ inline std::vector<uint8_t> join_input(std::span<const uint8_t> image,
 // Reads little-endian arguments; past the end every value reads as zero, so any byte string is a
 // valid script.
 class ScriptReader {
-public:
+  public:
     explicit ScriptReader(std::span<const uint8_t> bytes) : m_bytes(bytes) {}
     bool done() const { return m_pos >= m_bytes.size(); }
     uint8_t u8() { return done() ? 0 : m_bytes[m_pos++]; }
@@ -178,13 +179,13 @@ public:
         return out;
     }
 
-private:
+  private:
     std::span<const uint8_t> m_bytes;
     size_t m_pos = 0;
 };
 
 class ScriptWriter {
-public:
+  public:
     template <class Op>
     ScriptWriter& op(Op value) {
         return u8(static_cast<uint8_t>(value));
@@ -193,7 +194,9 @@ public:
         m_bytes.push_back(v);
         return *this;
     }
-    ScriptWriter& u16(uint16_t v) { return u8(static_cast<uint8_t>(v)).u8(static_cast<uint8_t>(v >> 8)); }
+    ScriptWriter& u16(uint16_t v) {
+        return u8(static_cast<uint8_t>(v)).u8(static_cast<uint8_t>(v >> 8));
+    }
     ScriptWriter& u32(uint32_t v) {
         return u16(static_cast<uint16_t>(v)).u16(static_cast<uint16_t>(v >> 16));
     }
@@ -207,7 +210,7 @@ public:
     }
     const std::vector<uint8_t>& data() const { return m_bytes; }
 
-private:
+  private:
     std::vector<uint8_t> m_bytes;
 };
 
@@ -215,7 +218,7 @@ private:
 // prefix of it: the rest is then poisoned, so a read past the span it was given is an ASan report
 // rather than a silent read of our slack.
 class FuzzRegion {
-public:
+  public:
     explicit FuzzRegion(size_t size)
         : m_size(size), m_data(static_cast<std::byte*>(std::aligned_alloc(4096, size))) {
         PERISCOPE_FUZZ_CHECK(m_data != nullptr && size % 4096 == 0);
@@ -248,7 +251,7 @@ public:
 #endif
     }
 
-private:
+  private:
     size_t m_size;
     std::byte* m_data;
 };

@@ -33,10 +33,14 @@ constexpr size_t MAX_READ_DST = 1 << 20;
 
 // Run when the script is empty, so that mutations of the image alone still reach every reader.
 constexpr uint8_t DEFAULT_SCRIPT[] = {
-    static_cast<uint8_t>(ConsumerOp::Poll),       static_cast<uint8_t>(ConsumerOp::Acquire),
-    static_cast<uint8_t>(ConsumerOp::RowsReady),  static_cast<uint8_t>(ConsumerOp::TouchFrame),
-    static_cast<uint8_t>(ConsumerOp::Release),    static_cast<uint8_t>(ConsumerOp::ReadCursor),
-    static_cast<uint8_t>(ConsumerOp::ReadCursorShape), 0,
+    static_cast<uint8_t>(ConsumerOp::Poll),
+    static_cast<uint8_t>(ConsumerOp::Acquire),
+    static_cast<uint8_t>(ConsumerOp::RowsReady),
+    static_cast<uint8_t>(ConsumerOp::TouchFrame),
+    static_cast<uint8_t>(ConsumerOp::Release),
+    static_cast<uint8_t>(ConsumerOp::ReadCursor),
+    static_cast<uint8_t>(ConsumerOp::ReadCursorShape),
+    0,
 };
 
 bool within(uint64_t offset, uint64_t length, uint64_t size) {
@@ -47,7 +51,7 @@ bool within(uint64_t offset, uint64_t length, uint64_t size) {
 bool g_trace = false;
 
 class Harness {
-public:
+  public:
     explicit Harness(FuzzRegion& region) : m_region(region), m_now(monotonic_ns()) {
         create(0x1, 0);
     }
@@ -58,19 +62,19 @@ public:
             check_consumer();
             if (g_trace) {
                 const auto& st = m_consumer->stats();
-                std::fprintf(stderr,
-                             "op %2d -> %s, last error: %s, accepted %llu, discarded %llu, "
-                             "holding %d\n",
-                             static_cast<int>(op), protocol::to_string(m_consumer->state()),
-                             protocol::to_string(m_consumer->last_error()),
-                             static_cast<unsigned long long>(st.frames_accepted),
-                             static_cast<unsigned long long>(st.frames_discarded),
-                             m_consumer->frame_data() != nullptr);
+                (void)std::fprintf(stderr,
+                                   "op %2d -> %s, last error: %s, accepted %llu, discarded %llu, "
+                                   "holding %d\n",
+                                   static_cast<int>(op), protocol::to_string(m_consumer->state()),
+                                   protocol::to_string(m_consumer->last_error()),
+                                   static_cast<unsigned long long>(st.frames_accepted),
+                                   static_cast<unsigned long long>(st.frames_discarded),
+                                   m_consumer->frame_data() != nullptr);
             }
         }
     }
 
-private:
+  private:
     void create(uint8_t flags, uint8_t size_selector) {
         m_consumer.reset();  // first: its destructor still writes to the old mapping
         const size_t full = m_region.size();
@@ -125,16 +129,20 @@ private:
     ConsumerOp step(ScriptReader& s) {
         const auto op = static_cast<ConsumerOp>(s.u8() % static_cast<uint8_t>(ConsumerOp::Count));
         switch (op) {
-            case ConsumerOp::Poll: m_consumer->poll(m_now); break;
-            case ConsumerOp::Advance: m_now += s.u16() * CLOCK_STEP_NS; break;
+            case ConsumerOp::Poll:
+                m_consumer->poll(m_now);
+                break;
+            case ConsumerOp::Advance:
+                m_now += s.u16() * CLOCK_STEP_NS;
+                break;
             case ConsumerOp::HasNewFrame:
                 (void)m_consumer->has_new_frame();
                 (void)m_consumer->cursor_changed();
                 break;
             case ConsumerOp::WaitNewFrame: {
                 const uint8_t arg = s.u8();
-                const auto mode = (arg & 1) != 0 ? protocol::PollMode::LowCpu
-                                                 : protocol::PollMode::Busy;
+                const auto mode =
+                    (arg & 1) != 0 ? protocol::PollMode::LowCpu : protocol::PollMode::Busy;
                 // A few microseconds at most: long enough to loop and poll inside.
                 const uint64_t us = (arg >> 1) & 31;
                 (void)m_consumer->wait_new_frame(us == 0 ? 0 : monotonic_ns() + us * NS_PER_US,
@@ -176,7 +184,9 @@ private:
                 }
                 break;
             }
-            case ConsumerOp::TouchFrame: touch_frame(); break;
+            case ConsumerOp::TouchFrame:
+                touch_frame();
+                break;
             case ConsumerOp::Release: {
                 auto done = m_consumer->release();
                 (void)done;
@@ -184,7 +194,9 @@ private:
                 m_held.reset();
                 break;
             }
-            case ConsumerOp::ReadFrame: read_frame(s); break;
+            case ConsumerOp::ReadFrame:
+                read_frame(s);
+                break;
             case ConsumerOp::ReadCursor: {
                 auto position = m_consumer->read_cursor();
                 if (position) {
@@ -214,7 +226,9 @@ private:
                 (void)m_consumer->send_cursor_move(x, y);
                 break;
             }
-            case ConsumerOp::RequestFullFrame: (void)m_consumer->request_full_frame(); break;
+            case ConsumerOp::RequestFullFrame:
+                (void)m_consumer->request_full_frame();
+                break;
             case ConsumerOp::SendWindowSize: {
                 const uint32_t w = s.u32();
                 const uint32_t h = s.u32();
@@ -235,7 +249,9 @@ private:
                 write_value(index * 8, s.u64());
                 break;
             }
-            case ConsumerOp::Post: post(s); break;
+            case ConsumerOp::Post:
+                post(s);
+                break;
             case ConsumerOp::SetRows: {
                 const uint32_t b = s.u8() % protocol::MAX_BUFFERS;
                 write_value(bufdesc_at(b) + offsetof(BufferDesc, rows_ready), uint32_t{s.u16()});
@@ -247,7 +263,7 @@ private:
                 break;
             }
             case ConsumerOp::BumpHeartbeat: {
-                constexpr uint64_t at = offsetof(RegionHeader, producer_heartbeat);
+                const uint64_t at = offsetof(RegionHeader, producer_heartbeat);
                 write_value(at, read<uint64_t>(at) + 1);
                 break;
             }
@@ -259,15 +275,16 @@ private:
             case ConsumerOp::Evict: {
                 const uint64_t owner = s.u8();
                 if (attached() && m_consumer->has_slot()) {
-                    const uint64_t at =
-                        m_consumer->layout().consumer_offset +
-                        static_cast<uint64_t>(m_consumer->slot_index()) * sizeof(protocol::ConsumerSlot);
+                    const uint64_t at = m_consumer->layout().consumer_offset +
+                                        static_cast<uint64_t>(m_consumer->slot_index()) *
+                                            sizeof(protocol::ConsumerSlot);
                     write_value(at + offsetof(protocol::ConsumerSlot, held_buffer), uint32_t{0});
                     write_value(at + offsetof(protocol::ConsumerSlot, owner), owner);
                 }
                 break;
             }
-            case ConsumerOp::Count: break;
+            case ConsumerOp::Count:
+                break;
         }
         return op;
     }
@@ -332,28 +349,26 @@ private:
         PERISCOPE_FUZZ_CHECK(l.consumer_count >= 1 && l.consumer_count <= protocol::MAX_CONSUMERS);
         PERISCOPE_FUZZ_CHECK(l.cursor_max_dim >= protocol::MIN_CURSOR_MAX_DIM &&
                              l.cursor_max_dim <= protocol::MAX_CURSOR_MAX_DIM);
-        PERISCOPE_FUZZ_CHECK(l.shape_data_capacity >= uint64_t{l.cursor_max_dim} *
-                                                          l.cursor_max_dim * 4);
+        PERISCOPE_FUZZ_CHECK(l.shape_data_capacity >=
+                             uint64_t{l.cursor_max_dim} * l.cursor_max_dim * 4);
         PERISCOPE_FUZZ_CHECK(within(0, protocol::HEADER_SIZE, size));
         PERISCOPE_FUZZ_CHECK(
             within(l.ring_offset, uint64_t{protocol::RING_COUNT} * sizeof(FrameRecord), size));
         PERISCOPE_FUZZ_CHECK(
             within(l.bufdesc_offset, uint64_t{l.buffer_count} * sizeof(BufferDesc), size));
-        PERISCOPE_FUZZ_CHECK(within(l.consumer_offset,
-                                    uint64_t{l.consumer_count} * sizeof(protocol::ConsumerSlot),
-                                    size));
+        PERISCOPE_FUZZ_CHECK(within(
+            l.consumer_offset, uint64_t{l.consumer_count} * sizeof(protocol::ConsumerSlot), size));
         PERISCOPE_FUZZ_CHECK(within(l.cursor_offset, sizeof(protocol::CursorState), size));
-        PERISCOPE_FUZZ_CHECK(within(l.shape_desc_offset,
-                                    protocol::SHAPE_COUNT * sizeof(protocol::CursorShapeDesc),
-                                    size));
+        PERISCOPE_FUZZ_CHECK(within(
+            l.shape_desc_offset, protocol::SHAPE_COUNT * sizeof(protocol::CursorShapeDesc), size));
         // Capacities are below the region size here, so the products cannot overflow.
         PERISCOPE_FUZZ_CHECK(l.shape_data_capacity <= size && l.buffer_capacity <= size);
         PERISCOPE_FUZZ_CHECK(
             within(l.shape_data_offset, protocol::SHAPE_COUNT * l.shape_data_capacity, size));
         PERISCOPE_FUZZ_CHECK(within(l.buffer_offset, l.buffer_count * l.buffer_capacity, size));
         // Every shared word is accessed through std::atomic_ref: it must be naturally aligned.
-        for (uint64_t offset : {l.ring_offset, l.bufdesc_offset, l.consumer_offset,
-                                l.cursor_offset, l.shape_desc_offset, l.shape_data_offset}) {
+        for (uint64_t offset : {l.ring_offset, l.bufdesc_offset, l.consumer_offset, l.cursor_offset,
+                                l.shape_desc_offset, l.shape_data_offset}) {
             PERISCOPE_FUZZ_CHECK(offset % 64 == 0);
         }
     }
@@ -442,16 +457,18 @@ private:
 }  // namespace
 }  // namespace periscope::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+// libFuzzer's entry points: names fixed by its API.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {  // NOLINT
     // Logging costs more than the code under test; PERISCOPE_FUZZ_LOG=1 turns it on, and with
     // the step trace it shows what a crashing input does.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): libFuzzer calls this once, before any thread.
     const bool log = std::getenv("PERISCOPE_FUZZ_LOG") != nullptr;
     periscope::set_log_level(log ? periscope::LogLevel::Debug : periscope::LogLevel::Off);
     periscope::fuzz::g_trace = log;
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT
     using namespace periscope::fuzz;
     static FuzzRegion region(region_size());
     region.reset();

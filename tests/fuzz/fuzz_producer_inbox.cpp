@@ -26,7 +26,6 @@ namespace {
 using protocol::BufferDesc;
 using protocol::ConsumerSlot;
 using protocol::DamageList;
-using protocol::Error;
 using protocol::Format;
 using protocol::FrameDesc;
 using protocol::Layout;
@@ -37,12 +36,17 @@ using protocol::RegionHeader;
 
 constexpr uint64_t CLOCK_STEP_NS = 100 * NS_PER_US;
 constexpr uint32_t MAX_SIDE = 256;
-constexpr size_t SOURCE_BYTES = size_t{MAX_SIDE} * MAX_SIDE * 8 + MAX_SIDE * 255;
+constexpr size_t SOURCE_BYTES = size_t{MAX_SIDE} * MAX_SIDE * 8 + size_t{MAX_SIDE} * 255;
 
 constexpr uint8_t DEFAULT_SCRIPT[] = {
     static_cast<uint8_t>(InboxOp::Service),
     static_cast<uint8_t>(InboxOp::DrainEvents),
-    static_cast<uint8_t>(InboxOp::Publish), 1, 15, 11, 1, 0,
+    static_cast<uint8_t>(InboxOp::Publish),
+    1,
+    15,
+    11,
+    1,
+    0,
     static_cast<uint8_t>(InboxOp::Service),
     static_cast<uint8_t>(InboxOp::DrainEvents),
 };
@@ -62,10 +66,8 @@ const std::byte* source_image() {
 bool g_trace = false;
 
 class Harness {
-public:
-    explicit Harness(FuzzRegion& region) : m_mapping(region.mapping(region.size())) {
-        start(0);
-    }
+  public:
+    explicit Harness(FuzzRegion& region) : m_mapping(region.mapping(region.size())) { start(0); }
     ~Harness() {
         // The consumer first: it leaves its slot while the session is still the one it joined.
         m_consumer.reset();
@@ -89,21 +91,22 @@ public:
             const InboxOp op = step(script);
             if (g_trace) {
                 const protocol::ProducerStats st = m_producer->stats();
-                std::fprintf(stderr,
-                             "op %2d -> posted %llu, dropped %llu, stolen %llu, evicted %llu, "
-                             "rejected %llu, consumers %u, events dropped %llu\n",
-                             static_cast<int>(op), static_cast<unsigned long long>(st.frames_posted),
-                             static_cast<unsigned long long>(st.frames_dropped),
-                             static_cast<unsigned long long>(st.buffers_stolen),
-                             static_cast<unsigned long long>(st.consumers_evicted),
-                             static_cast<unsigned long long>(st.messages_rejected), st.consumers,
-                             static_cast<unsigned long long>(st.events_dropped));
+                (void)std::fprintf(
+                    stderr,
+                    "op %2d -> posted %llu, dropped %llu, stolen %llu, evicted %llu, "
+                    "rejected %llu, consumers %u, events dropped %llu\n",
+                    static_cast<int>(op), static_cast<unsigned long long>(st.frames_posted),
+                    static_cast<unsigned long long>(st.frames_dropped),
+                    static_cast<unsigned long long>(st.buffers_stolen),
+                    static_cast<unsigned long long>(st.consumers_evicted),
+                    static_cast<unsigned long long>(st.messages_rejected), st.consumers,
+                    static_cast<unsigned long long>(st.events_dropped));
             }
         }
         drain();
     }
 
-private:
+  private:
     void start(uint8_t flags) {
         m_consumer.reset();
         m_producer.reset();
@@ -117,7 +120,7 @@ private:
         const char* why = nullptr;
         auto producer = Producer::create(m_mapping, config, &why);
         if (!producer) {
-            std::fprintf(stderr, "Producer::create failed: %s\n", why);
+            (void)std::fprintf(stderr, "Producer::create failed: %s\n", why);
             std::abort();
         }
         m_producer = std::move(*producer);
@@ -137,8 +140,7 @@ private:
     }
 
     ConsumerSlot& slot(uint32_t index) {
-        return reinterpret_cast<ConsumerSlot*>(m_mapping.data() +
-                                               layout().consumer_offset)[index];
+        return reinterpret_cast<ConsumerSlot*>(m_mapping.data() + layout().consumer_offset)[index];
     }
 
     InboxOp step(ScriptReader& s) {
@@ -148,12 +150,24 @@ private:
                 m_producer->service(m_now);
                 PERISCOPE_FUZZ_CHECK(m_producer->stats().consumers <= layout().consumer_count);
                 break;
-            case InboxOp::Advance: m_now += s.u16() * CLOCK_STEP_NS; break;
-            case InboxOp::Publish: frame(s, true); break;
-            case InboxOp::BeginFrame: frame(s, false); break;
-            case InboxOp::RowsDone: m_producer->rows_done(s.u16()); break;
-            case InboxOp::EndFrame: m_producer->end_frame(); break;
-            case InboxOp::DrainEvents: drain(); break;
+            case InboxOp::Advance:
+                m_now += s.u16() * CLOCK_STEP_NS;
+                break;
+            case InboxOp::Publish:
+                frame(s, true);
+                break;
+            case InboxOp::BeginFrame:
+                frame(s, false);
+                break;
+            case InboxOp::RowsDone:
+                m_producer->rows_done(s.u16());
+                break;
+            case InboxOp::EndFrame:
+                m_producer->end_frame();
+                break;
+            case InboxOp::DrainEvents:
+                drain();
+                break;
             case InboxOp::CursorPosition: {
                 const int32_t x = s.i32();
                 const int32_t y = s.i32();
@@ -161,8 +175,12 @@ private:
                 check_cursor(false);
                 break;
             }
-            case InboxOp::CursorShape: cursor_shape(s); break;
-            case InboxOp::WriteSlotField: write_slot_field(s); break;
+            case InboxOp::CursorShape:
+                cursor_shape(s);
+                break;
+            case InboxOp::WriteSlotField:
+                write_slot_field(s);
+                break;
             case InboxOp::WriteTable: {
                 const uint64_t table = uint64_t{layout().consumer_count} * sizeof(ConsumerSlot);
                 const uint64_t offset = s.u16() % table;
@@ -176,17 +194,26 @@ private:
                 write(offset, s.bytes(s.u8()));
                 break;
             }
-            case InboxOp::SendRaw: send_raw(s); break;
-            case InboxOp::Honest: honest(s); break;
-            case InboxOp::Restart: start(s.u8()); break;
-            case InboxOp::Stop: m_producer->stop(); break;
-            case InboxOp::Count: break;
+            case InboxOp::SendRaw:
+                send_raw(s);
+                break;
+            case InboxOp::Honest:
+                honest(s);
+                break;
+            case InboxOp::Restart:
+                start(s.u8());
+                break;
+            case InboxOp::Stop:
+                m_producer->stop();
+                break;
+            case InboxOp::Count:
+                break;
         }
         return op;
     }
 
     void frame(ScriptReader& s, bool publish) {
-        static constexpr Format FORMATS[] = {Format::BGRA8, Format::RGBA8, Format::RGB10A2,
+        static constexpr Format FORMATS[] = {Format::BGRA8,   Format::RGBA8,   Format::RGB10A2,
                                              Format::BGR10A2, Format::RGBA16F, Format::Invalid};
         FrameDesc desc;
         desc.format = FORMATS[s.u8() % std::size(FORMATS)];
@@ -231,8 +258,8 @@ private:
             previous_top = r.y;
             // Write the rect as a capture back-end would: ASan checks it lies in the mapping.
             for (uint32_t y = r.y; y < r.y + r.height; ++y) {
-                std::memset(target->data + uint64_t{y} * target->stride + uint64_t{r.x} * bpp,
-                            0xa5, uint64_t{r.width} * bpp);
+                std::memset(target->data + uint64_t{y} * target->stride + uint64_t{r.x} * bpp, 0xa5,
+                            uint64_t{r.width} * bpp);
             }
         }
     }
@@ -244,21 +271,22 @@ private:
     void check_posted(const FrameDesc& desc, uint64_t stolen_before, uint32_t rows) {
         const Layout& l = layout();
         const uint64_t serial = protocol::load(header().latest_serial);
-        const auto& ring = reinterpret_cast<const protocol::FrameRecord*>(m_mapping.data() +
-                                                                          l.ring_offset);
-        const protocol::FrameRecord record = protocol::copy_out(ring[serial % protocol::RING_COUNT]);
+        const auto& ring =
+            reinterpret_cast<const protocol::FrameRecord*>(m_mapping.data() + l.ring_offset);
+        const protocol::FrameRecord record =
+            protocol::copy_out(ring[serial % protocol::RING_COUNT]);
         const char* why = nullptr;
         auto info = protocol::validate_frame_record(record, serial, l, &why);
         if (!info) {
-            std::fprintf(stderr, "posted record %llu invalid: %s\n",
-                         static_cast<unsigned long long>(serial), why);
+            (void)std::fprintf(stderr, "posted record %llu invalid: %s\n",
+                               static_cast<unsigned long long>(serial), why);
         }
         PERISCOPE_FUZZ_CHECK(info.has_value());
         PERISCOPE_FUZZ_CHECK(info->width == desc.width && info->height == desc.height &&
                              info->format == desc.format);
         const uint32_t b = info->buffer_index;
-        const auto* descs = reinterpret_cast<const BufferDesc*>(m_mapping.data() +
-                                                                l.bufdesc_offset);
+        const auto* descs =
+            reinterpret_cast<const BufferDesc*>(m_mapping.data() + l.bufdesc_offset);
         PERISCOPE_FUZZ_CHECK(protocol::load(descs[b].frame_serial) == serial);
         PERISCOPE_FUZZ_CHECK(protocol::load(descs[b].rows_ready) == rows);
         if (l.buffer_count > 1) {
@@ -284,13 +312,13 @@ private:
         if (!expect_shape) {
             return;
         }
-        const auto* descs = reinterpret_cast<const protocol::CursorShapeDesc*>(
-            m_mapping.data() + l.shape_desc_offset);
+        const auto* descs = reinterpret_cast<const protocol::CursorShapeDesc*>(m_mapping.data() +
+                                                                               l.shape_desc_offset);
         const char* why = nullptr;
-        auto shape = protocol::validate_shape_desc(
-            protocol::copy_out(descs[position->shape_slot]), l, &why);
+        auto shape =
+            protocol::validate_shape_desc(protocol::copy_out(descs[position->shape_slot]), l, &why);
         if (!shape) {
-            std::fprintf(stderr, "cursor shape invalid: %s\n", why);
+            (void)std::fprintf(stderr, "cursor shape invalid: %s\n", why);
         }
         PERISCOPE_FUZZ_CHECK(shape.has_value());
         PERISCOPE_FUZZ_CHECK(shape->serial == position->shape_serial);
@@ -321,16 +349,32 @@ private:
         const uint8_t field = s.u8() % static_cast<uint8_t>(SlotField::Count);
         const uint64_t value = s.u64();
         const auto low = static_cast<uint32_t>(value);
-        switch (static_cast<SlotField>(std::min<uint8_t>(
-            field, static_cast<uint8_t>(SlotField::MessageWord)))) {
-            case SlotField::Owner: protocol::store(c.owner, value); break;
-            case SlotField::Heartbeat: protocol::store(c.heartbeat, value); break;
-            case SlotField::HeldBuffer: protocol::store(c.held_buffer, low); break;
-            case SlotField::Kind: protocol::store(c.kind, low); break;
-            case SlotField::LastSerial: protocol::store(c.last_serial, value); break;
-            case SlotField::Pid: protocol::store(c.pid, low); break;
-            case SlotField::MsgWrite: protocol::store(c.msg_write, low); break;
-            case SlotField::MsgRead: protocol::store(c.msg_read, low); break;
+        switch (static_cast<SlotField>(
+            std::min<uint8_t>(field, static_cast<uint8_t>(SlotField::MessageWord)))) {
+            case SlotField::Owner:
+                protocol::store(c.owner, value);
+                break;
+            case SlotField::Heartbeat:
+                protocol::store(c.heartbeat, value);
+                break;
+            case SlotField::HeldBuffer:
+                protocol::store(c.held_buffer, low);
+                break;
+            case SlotField::Kind:
+                protocol::store(c.kind, low);
+                break;
+            case SlotField::LastSerial:
+                protocol::store(c.last_serial, value);
+                break;
+            case SlotField::Pid:
+                protocol::store(c.pid, low);
+                break;
+            case SlotField::MsgWrite:
+                protocol::store(c.msg_write, low);
+                break;
+            case SlotField::MsgRead:
+                protocol::store(c.msg_read, low);
+                break;
             default: {
                 const uint32_t word = field - static_cast<uint32_t>(SlotField::MessageWord);
                 protocol::Message& m = c.messages[word / 4];
@@ -369,17 +413,27 @@ private:
             return;
         }
         switch (op) {
-            case HonestOp::Destroy: m_consumer.reset(); break;
-            case HonestOp::Poll: m_consumer->poll(m_now); break;
-            case HonestOp::Acquire: (void)m_consumer->acquire(); break;
-            case HonestOp::Release: (void)m_consumer->release(); break;
+            case HonestOp::Destroy:
+                m_consumer.reset();
+                break;
+            case HonestOp::Poll:
+                m_consumer->poll(m_now);
+                break;
+            case HonestOp::Acquire:
+                (void)m_consumer->acquire();
+                break;
+            case HonestOp::Release:
+                (void)m_consumer->release();
+                break;
             case HonestOp::CursorMove: {
                 const int32_t x = s.i32();
                 const int32_t y = s.i32();
                 (void)m_consumer->send_cursor_move(x, y);
                 break;
             }
-            case HonestOp::FullFrame: (void)m_consumer->request_full_frame(); break;
+            case HonestOp::FullFrame:
+                (void)m_consumer->request_full_frame();
+                break;
             case HonestOp::WindowSize: {
                 const uint32_t w = s.u32();
                 const uint32_t h = s.u32();
@@ -387,7 +441,8 @@ private:
                 break;
             }
             case HonestOp::Create:
-            case HonestOp::Count: break;
+            case HonestOp::Count:
+                break;
         }
     }
 
@@ -417,13 +472,14 @@ private:
                 }
                 case ProducerEvent::Kind::ConsumerJoined:
                 case ProducerEvent::Kind::ConsumerLeft:
-                case ProducerEvent::Kind::ConsumerEvicted: break;
+                case ProducerEvent::Kind::ConsumerEvicted:
+                    break;
             }
             if (g_trace) {
-                std::fprintf(stderr, "  event %d slot %u message %u (%d, %d, %u x %u)\n",
-                             static_cast<int>(event.kind), event.slot,
-                             static_cast<unsigned>(event.message.type), event.message.x,
-                             event.message.y, event.message.width, event.message.height);
+                (void)std::fprintf(stderr, "  event %d slot %u message %u (%d, %d, %u x %u)\n",
+                                   static_cast<int>(event.kind), event.slot,
+                                   static_cast<unsigned>(event.message.type), event.message.x,
+                                   event.message.y, event.message.width, event.message.height);
             }
         }
     }
@@ -438,16 +494,18 @@ private:
 }  // namespace
 }  // namespace periscope::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+// libFuzzer's entry points: names fixed by its API.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {  // NOLINT
     // Logging costs more than the code under test; PERISCOPE_FUZZ_LOG=1 turns it on, and with
     // the step trace it shows what a crashing input does.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): libFuzzer calls this once, before any thread.
     const bool log = std::getenv("PERISCOPE_FUZZ_LOG") != nullptr;
     periscope::set_log_level(log ? periscope::LogLevel::Debug : periscope::LogLevel::Off);
     periscope::fuzz::g_trace = log;
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT
     using namespace periscope::fuzz;
     static FuzzRegion region(region_size());
     region.reset();

@@ -41,6 +41,11 @@ constexpr uint32_t W = 64;
 constexpr uint32_t H = 48;
 constexpr uint64_t MS = 1000000;
 
+[[noreturn]] void die(const char* what, const char* detail) {
+    (void)std::fprintf(stderr, "make_seeds: %s %s\n", what, detail);
+    std::exit(1);  // NOLINT(concurrency-mt-unsafe): a single-threaded tool
+}
+
 ProducerConfig producer_config(uint32_t buffers = BUFFER_COUNT, bool checksums = false) {
     ProducerConfig c;
     c.buffer_count = buffers;
@@ -83,7 +88,7 @@ FrameDesc desc(uint32_t w = W, uint32_t h = H, Format f = Format::BGRA8) {
 
 // A producer and its source image on a region of the fuzzers' size.
 class World {
-public:
+  public:
     explicit World(const ProducerConfig& config = producer_config())
         : m_region(region_size()), m_source(size_t{W} * H * 8 * 4) {
         m_region.reset();
@@ -93,8 +98,7 @@ public:
         }
         auto producer = Producer::create(m_mapping, config);
         if (!producer) {
-            std::fprintf(stderr, "make_seeds: Producer::create failed\n");
-            std::exit(1);
+            die("Producer::create failed", "");
         }
         m_producer = std::move(*producer);
     }
@@ -114,8 +118,7 @@ public:
     void publish(const FrameDesc& d, const DamageList& damage) {
         const uint32_t stride = d.width * protocol::bytes_per_pixel(d.format);
         if (!m_producer->publish(d, m_source.data(), stride, damage)) {
-            std::fprintf(stderr, "make_seeds: publish failed\n");
-            std::exit(1);
+            die("publish failed", "");
         }
     }
     void stop() { m_producer.reset(); }
@@ -136,7 +139,7 @@ public:
         return static_cast<uint8_t>(ring[latest_serial() % protocol::RING_COUNT].buffer_index);
     }
 
-private:
+  private:
     std::vector<uint8_t> trimmed(uint64_t offset, uint64_t length) const {
         const auto* p = reinterpret_cast<const uint8_t*>(m_mapping.data()) + offset;
         std::vector<uint8_t> out(p, p + length);
@@ -154,7 +157,7 @@ private:
 };
 
 class SeedWriter {
-public:
+  public:
     explicit SeedWriter(fs::path root) : m_root(std::move(root)) {
         fs::create_directories(m_root / "consumer");
         fs::create_directories(m_root / "producer_inbox");
@@ -170,14 +173,13 @@ public:
     size_t files() const { return m_files; }
     size_t bytes() const { return m_bytes; }
 
-private:
+  private:
     void write(const fs::path& path, const std::vector<uint8_t>& image, const ScriptWriter& s) {
         const std::vector<uint8_t> input = join_input(image, s.data());
         std::FILE* f = std::fopen(path.c_str(), "wb");
         if (f == nullptr || std::fwrite(input.data(), 1, input.size(), f) != input.size() ||
             std::fclose(f) != 0) {
-            std::fprintf(stderr, "make_seeds: cannot write %s\n", path.c_str());
-            std::exit(1);
+            die("cannot write", path.c_str());
         }
         ++m_files;
         m_bytes += input.size();
@@ -196,9 +198,8 @@ ScriptWriter& read_frame(ScriptWriter& s, uint32_t stride = W * 4, uint32_t size
     return s.op(C::ReadFrame).u8(0).u32(stride).u32(size);
 }
 
-ScriptWriter& post(ScriptWriter& s, uint8_t buffer, std::span<const Rect> damage,
-                   uint16_t rows = H, uint8_t flags = 0, uint8_t extra = 0, uint16_t w = W,
-                   uint16_t h = H) {
+ScriptWriter& post(ScriptWriter& s, uint8_t buffer, std::span<const Rect> damage, uint16_t rows = H,
+                   uint8_t flags = 0, uint8_t extra = 0, uint16_t w = W, uint16_t h = H) {
     s.op(C::Post).u8(buffer).u8(static_cast<uint8_t>(Format::BGRA8)).u16(w).u16(h).u8(0);
     s.u8(flags).u16(rows).u8(extra).u8(static_cast<uint8_t>(damage.size()));
     for (const Rect& r : damage) {
@@ -249,8 +250,8 @@ void consumer_seeds(SeedWriter& out) {
         // Accept one frame, then three more posts: the next acquire unions their damage.
         ScriptWriter c;
         read_frame(c.op(C::Poll));
-        const uint8_t next = static_cast<uint8_t>((latest + 1) % BUFFER_COUNT);
-        const uint8_t after = static_cast<uint8_t>((latest + 2) % BUFFER_COUNT);
+        const auto next = static_cast<uint8_t>((latest + 1) % BUFFER_COUNT);
+        const auto after = static_cast<uint8_t>((latest + 2) % BUFFER_COUNT);
         const Rect r1[] = {{1, 1, 4, 4}};
         const Rect r2[] = {{30, 10, 6, 6}, {0, 40, 64, 8}};
         const Rect r3[] = {{5, 5, 50, 30}};
@@ -373,7 +374,7 @@ void consumer_seeds(SeedWriter& out) {
         world.publish(desc(), full_damage());
         auto target = world.producer().begin_frame(desc(), damage_of({{0, 0, W, H}}));
         if (!target) {
-            std::exit(1);
+            die("begin_frame failed", "");
         }
         world.producer().rows_done(H / 2);
         const uint8_t latest = world.latest_buffer();
@@ -389,7 +390,7 @@ void consumer_seeds(SeedWriter& out) {
     {
         // Cursor: a shape in each slot and a position.
         World world;
-        std::vector<std::byte> pixels(64 * 64 * 4);
+        std::vector<std::byte> pixels(size_t{64} * 64 * 4);
         for (size_t i = 0; i < pixels.size(); ++i) {
             pixels[i] = static_cast<std::byte>(i);
         }
@@ -404,10 +405,13 @@ void consumer_seeds(SeedWriter& out) {
         s.op(C::ReadCursorShape).u8(1).u8(2).u64(2);
         out.consumer("cursor", world.control(), s);
 
-        // The shape descriptor's geometry rewritten: stride too large, then odd seq.
+        // The shape descriptor rewritten: unknown flags, stride too large, then odd seq.
         ScriptWriter t;
         const uint64_t desc1 = nominal_layout().shape_desc_offset + 64;
         t.op(C::Poll).op(C::ReadCursor);
+        t.op(C::WriteWord).u16(static_cast<uint16_t>((desc1 + 40) / 8)).u64(2);
+        t.op(C::ReadCursorShape).u8(0);
+        t.op(C::WriteWord).u16(static_cast<uint16_t>((desc1 + 40) / 8)).u64(0);
         t.op(C::WriteWord).u16(static_cast<uint16_t>((desc1 + 32) / 8)).u64(0x0000000200004000ULL);
         t.op(C::ReadCursorShape).u8(0);
         t.op(C::WriteWord).u16(static_cast<uint16_t>(desc1 / 8)).u64(7);
@@ -419,7 +423,7 @@ void consumer_seeds(SeedWriter& out) {
         World world(producer_config(2, true));
         auto viewer = world.consumer("recorder");
         world.publish(desc(32, 16, Format::RGBA16F), full_damage());
-        std::vector<std::byte> dst(32 * 16 * 8);
+        std::vector<std::byte> dst(size_t{32} * 16 * 8);
         (void)viewer->read_frame(dst.data(), dst.size(), 32 * 8, monotonic_ns() + 1000 * MS);
         world.publish(desc(32, 16, Format::RGBA16F), damage_of({{0, 0, 1, 1}}));
         world.publish(desc(16, 32, Format::RGB10A2), damage_of({{0, 0, 16, 2}}));
@@ -596,7 +600,10 @@ void inbox_seeds(SeedWriter& out) {
         ScriptWriter s;
         s.op(I::Publish).u8(0).u8(W - 1).u8(H - 1).u8(0).u8(40);
         for (uint8_t i = 0; i < 40; ++i) {
-            s.u8(static_cast<uint8_t>((i % 8) * 8)).u8(static_cast<uint8_t>((i / 8) * 8)).u8(2).u8(2);
+            s.u8(static_cast<uint8_t>((i % 8) * 8))
+                .u8(static_cast<uint8_t>((i / 8) * 8))
+                .u8(2)
+                .u8(2);
         }
         s.op(I::BeginFrame).u8(0).u8(W - 1).u8(H - 1).u8(0).u8(40);
         for (uint8_t i = 0; i < 40; ++i) {
@@ -632,13 +639,13 @@ void inbox_seeds(SeedWriter& out) {
 
 int main(int argc, char** argv) {
     if (argc != 2) {
-        std::fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
+        (void)std::fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
         return 2;
     }
     periscope::set_log_level(periscope::LogLevel::Warn);
     periscope::fuzz::SeedWriter out(argv[1]);
     periscope::fuzz::consumer_seeds(out);
     periscope::fuzz::inbox_seeds(out);
-    std::printf("wrote %zu seeds, %zu bytes\n", out.files(), out.bytes());
+    (void)std::printf("wrote %zu seeds, %zu bytes\n", out.files(), out.bytes());
     return 0;
 }

@@ -211,7 +211,10 @@ void text_consumers(TextOut& out, const Report& r) {
     out.line("consumers",
              format_text("%zu of %u slots in use", r.consumers.size(), r.layout.consumer_count));
     for (const ConsumerReport& c : r.consumers) {
-        std::string name = "\"" + terminal_safe(c.name, true) + "\"";
+        // Appended piecewise: `"\"" + std::string` trips GCC 12's -Wrestrict at -O3 (bug 105651).
+        std::string name = "\"";
+        name += terminal_safe(c.name, true);
+        name += '"';
         if (!c.name_terminated) {
             name += " (not NUL-terminated)";
         }

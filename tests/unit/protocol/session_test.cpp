@@ -62,6 +62,18 @@ TEST(Session, GarbageRegionsNeverAttach) {
     }
 }
 
+// Found by fuzz_consumer: a zero session id once looked like "the stopped session" (also 0) and
+// left the consumer silently waiting with the wrong reason.
+TEST(Session, ZeroSessionIdIsAnInvalidHeader) {
+    Rig rig;
+    auto& header = *reinterpret_cast<RegionHeader*>(rig.buffer.data());
+    store(header.session_id, uint64_t{0});
+    Consumer consumer(rig.buffer.span(), consumer_config());
+    EXPECT_EQ(consumer.poll(rig.t0), ConsumerState::Waiting);
+    EXPECT_EQ(consumer.last_error(), Error::BadHeader);
+    EXPECT_EQ(consumer.stats().error_count(Error::BadHeader), 1u);
+}
+
 TEST(Session, HeartbeatLossAndRecovery) {
     Rig rig;
     Consumer consumer(rig.buffer.span(), consumer_config());
