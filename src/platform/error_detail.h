@@ -5,14 +5,13 @@
 #include <cstdint>
 #include <string>
 
+#include "core/format.h"
 #include "core/result.h"
 #include "platform/region.h"
 
 namespace periscope::platform {
 
 constexpr uint64_t MIB = 1024 * 1024;
-
-std::string format_text(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // "64 MiB", "1.5 MiB", "12 KiB", "100 bytes": for descriptions.
 std::string format_size(uint64_t bytes);

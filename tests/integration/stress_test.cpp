@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "protocol/consumer.h"
 #include "protocol/producer.h"
+#include "protocol/shm_word.h"
 #include "support/aligned_buffer.h"
 #include "support/pattern.h"
 
@@ -62,11 +63,15 @@ struct ConsumerResult {
 struct Outcome {
     std::vector<ConsumerResult> consumers;
     ProducerStats producer;
+    uint32_t slots_owned_after = 0;  // consumer slots still owned once every consumer is gone
 };
 
-Outcome run_stress(uint32_t buffers, uint32_t consumer_count, double seconds) {
+// `churn`: every consumer (not only consumer 3) leaves and joins again at random.
+Outcome run_stress(uint32_t buffers, uint32_t consumer_count, double seconds, bool churn = false,
+                   bool steal = true) {
     ProducerConfig config;
     config.buffer_count = buffers;
+    config.steal_buffers = steal;
     config.expected_frame_bytes = frame_bytes(W, H, Format::BGRA8);
     config.cursor_max_dim = 64;
     config.checksums = true;
@@ -115,7 +120,7 @@ Outcome run_stress(uint32_t buffers, uint32_t consumer_count, double seconds) {
             while (!stop.load(std::memory_order_relaxed)) {
                 consumer->poll(monotonic_ns());
                 // Consumer 3 leaves and joins again now and then (joining at any time).
-                if (id == 3 && next_u32(rng) % 200 == 0) {
+                if ((id == 3 || churn) && next_u32(rng) % (churn ? 40 : 200) == 0) {
                     result.errors += invalid_data_errors(consumer->stats());
                     consumer = std::make_unique<Consumer>(region.span(), cc);
                     ++result.rejoins;
@@ -174,6 +179,11 @@ Outcome run_stress(uint32_t buffers, uint32_t consumer_count, double seconds) {
         t.join();
     }
     outcome.producer = producer->stats();
+    const auto* slots =
+        reinterpret_cast<const ConsumerSlot*>(region.data() + producer->layout().consumer_offset);
+    for (uint32_t i = 0; i < producer->layout().consumer_count; ++i) {
+        outcome.slots_owned_after += load(slots[i].owner) != 0 ? 1 : 0;
+    }
     return outcome;
 }
 
@@ -220,6 +230,30 @@ TEST(Stress, StealingNeverYieldsATornAcceptedFrame) {
     std::printf("producer: %llu posted, %llu stolen\n",
                 static_cast<unsigned long long>(outcome.producer.frames_posted),
                 static_cast<unsigned long long>(outcome.producer.buffers_stolen));
+}
+
+// Eight consumers at once, every one of them leaving and joining again at random while it reads.
+// With eight holds possible and eight buffers, the producer drops rather than steals when all are
+// held, so no pixel is ever overwritten under a reader (and ThreadSanitizer has nothing to excuse).
+TEST(Stress, EightConsumersJoiningAndLeaving) {
+    const Outcome outcome = run_stress(MAX_BUFFERS, 8, stress_seconds(10) / 2, true, false);
+    uint64_t rejoins = 0;
+    for (size_t i = 0; i < outcome.consumers.size(); ++i) {
+        const ConsumerResult& c = outcome.consumers[i];
+        EXPECT_GT(c.accepted, 5u) << i;
+        EXPECT_EQ(c.verified, c.accepted) << i;
+        EXPECT_EQ(c.mismatches, 0u) << i;
+        EXPECT_EQ(c.stolen, 0u) << i;
+        EXPECT_EQ(c.errors, 0u) << i;
+        rejoins += c.rejoins;
+    }
+    EXPECT_GT(rejoins, 8u);
+    EXPECT_EQ(outcome.slots_owned_after, 0u) << "every consumer that left gave its slot back";
+    EXPECT_EQ(outcome.producer.buffers_stolen, 0u);
+    std::printf("8 consumers: %llu rejoins, producer posted %llu, dropped %llu\n",
+                static_cast<unsigned long long>(rejoins),
+                static_cast<unsigned long long>(outcome.producer.frames_posted),
+                static_cast<unsigned long long>(outcome.producer.frames_dropped));
 }
 
 }  // namespace

@@ -12,23 +12,6 @@ bool is_continuation(unsigned char c) {
 
 }  // namespace
 
-std::string format_text(const char* format, ...) {
-    va_list args;
-    va_start(args, format);
-    va_list copy;
-    va_copy(copy, args);
-    const int length = std::vsnprintf(nullptr, 0, format, copy);
-    va_end(copy);
-    std::string text;
-    if (length > 0) {
-        text.resize(static_cast<size_t>(length) + 1);
-        std::vsnprintf(text.data(), text.size(), format, args);
-        text.resize(static_cast<size_t>(length));
-    }
-    va_end(args);
-    return text;
-}
-
 std::string format_size(uint64_t bytes) {
     const auto n = static_cast<unsigned long long>(bytes);
     if (bytes >= MIB && bytes % MIB == 0) {

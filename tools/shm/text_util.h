@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/format.h"
+
 namespace periscope::tools {
 
 constexpr uint64_t MIB = 1024 * 1024;
-
-std::string format_text(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // "32 MiB", "17.13 MB (16.34 MiB)"-style: exact binary units when they are exact, both
 // otherwise, because the design doc quotes decimal MB and QEMU wants MiB.
