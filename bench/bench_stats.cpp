@@ -1,6 +1,7 @@
 #include "bench_stats.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -14,7 +15,8 @@ Summary summarize(std::vector<uint64_t> samples) {
     }
     std::sort(samples.begin(), samples.end());
     auto rank = [&](double q) {
-        const auto i = static_cast<size_t>(q * static_cast<double>(samples.size() - 1) + 0.5);
+        const auto i =
+            static_cast<size_t>(std::lround(q * static_cast<double>(samples.size() - 1)));
         return static_cast<double>(samples[std::min(i, samples.size() - 1)]);
     };
     s.p50 = rank(0.5);

@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 
 namespace periscope {
 
@@ -20,6 +21,19 @@ std::string format_text(const char* format, ...) {
     }
     va_end(args);
     return text;
+}
+
+std::string errno_text(int error) {
+    char buffer[256] = {};
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    // The GNU variant returns the text, in `buffer` or in static storage.
+    return strerror_r(error, buffer, sizeof buffer);
+#else
+    if (strerror_r(error, buffer, sizeof buffer) != 0) {
+        return format_text("errno %d", error);
+    }
+    return buffer;
+#endif
 }
 
 }  // namespace periscope

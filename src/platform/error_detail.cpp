@@ -112,13 +112,14 @@ std::string too_small_text(const std::string& what, uint64_t actual, uint64_t ne
 
 std::string permission_text(const char* action, const std::string& path, int error,
                             const std::string& fix) {
-    std::string text = format_text("cannot %s %s: %s", action, path.c_str(), std::strerror(error));
+    std::string text =
+        format_text("cannot %s %s: %s", action, path.c_str(), errno_text(error).c_str());
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) {
         const int stat_error = errno;
         text += format_text(
             " (stat fails too: %s; every directory on the path must be searchable by uid %u)",
-            std::strerror(stat_error), static_cast<unsigned>(geteuid()));
+            errno_text(stat_error).c_str(), static_cast<unsigned>(geteuid()));
         return text;
     }
     text += format_text(" (owner uid %u gid %u, mode %04o; this process runs as uid %u gid %u)",

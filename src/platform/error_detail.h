@@ -11,7 +11,7 @@
 
 namespace periscope::platform {
 
-constexpr uint64_t MIB = 1024 * 1024;
+constexpr uint64_t MIB = uint64_t{1024} * 1024;
 
 // "64 MiB", "1.5 MiB", "12 KiB", "100 bytes": for descriptions.
 std::string format_size(uint64_t bytes);

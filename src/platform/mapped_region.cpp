@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/format.h"
 #include "core/log.h"
 
 namespace periscope::platform {
@@ -20,7 +21,7 @@ MappedRegion::~MappedRegion() {
     if (munmap(m_base, m_mapped_length) != 0) {
         // Only a bug (a bad pointer or length) gets here; say so rather than leak silently.
         PERISCOPE_LOG_ERROR("region", "munmap of %s failed: %s", m_description.c_str(),
-                            std::strerror(errno));
+                            errno_text(errno).c_str());
     }
 }
 

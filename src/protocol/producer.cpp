@@ -54,13 +54,21 @@ Result<std::unique_ptr<Producer>, Error> Producer::create(std::span<std::byte> m
     if (capacity != 0) {
         capacity = align_up(capacity, PAGE_SIZE);
         const uint64_t fit = available / capacity;
+        const uint32_t wanted = count == 0 ? 2 : count;
+        if (fit < wanted) {
+            // Logged here, where the numbers are: the size needed and what to give QEMU.
+            const uint64_t needed = required_region_size(capacity, wanted, config.cursor_max_dim);
+            PERISCOPE_LOG_ERROR(
+                MODULE,
+                "region of %zu bytes is too small for %u buffers of %llu bytes: "
+                "needs %llu bytes; configure ivshmem with %llu MiB",
+                mapping.size(), wanted, static_cast<unsigned long long>(capacity),
+                static_cast<unsigned long long>(needed),
+                static_cast<unsigned long long>(recommended_ivshmem_size(needed) >> 20));
+            return reject(Error::RegionTooSmall, "region too small for the frame buffers", why);
+        }
         if (count == 0) {
             count = static_cast<uint32_t>(std::min<uint64_t>(fit, AUTO_MAX_BUFFERS));
-            if (count < 2) {
-                return reject(Error::RegionTooSmall, "region too small for two frame buffers", why);
-            }
-        } else if (fit < count) {
-            return reject(Error::RegionTooSmall, "region too small for the buffers requested", why);
         }
     } else {
         if (count == 0) {

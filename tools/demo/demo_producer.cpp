@@ -54,7 +54,7 @@ int run_producer(const ProducerOptions& options) {
             image[size_t{y} * w + x] = 0xFF000000u | ((x * 255 / w) << 16) | ((y * 255 / h) << 8);
         }
     }
-    std::vector<uint32_t> cursor(32 * 32, 0);
+    std::vector<uint32_t> cursor(size_t{32} * 32, 0);
     for (uint32_t y = 0; y < 32; ++y) {
         for (uint32_t x = 0; x <= y / 2; ++x) {
             cursor[y * 32 + x] = 0xFFFFFFFFu;
@@ -90,9 +90,9 @@ int run_producer(const ProducerOptions& options) {
                                    checksum);
         damage.clear();
         const double angle = static_cast<double>(frame) / 30.0;
-        (*producer)->set_cursor_position(static_cast<int32_t>(w / 2 + 200 * std::cos(angle)),
-                                         static_cast<int32_t>(h / 2 + 200 * std::sin(angle)), true,
-                                         now);
+        (*producer)->set_cursor_position(static_cast<int32_t>(w / 2.0 + 200 * std::cos(angle)),
+                                         static_cast<int32_t>(h / 2.0 + 200 * std::sin(angle)),
+                                         true, now);
         (*producer)->service(monotonic_ns());
         next += period;
         std::this_thread::sleep_until(next);

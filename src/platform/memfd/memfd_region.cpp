@@ -59,18 +59,19 @@ Result<std::unique_ptr<MemfdRegion>, RegionError> open_memfd_region(std::string_
         const int error = errno;
         const RegionError code =
             (error == ENOSYS || error == EINVAL) ? RegionError::Unsupported : RegionError::IoError;
-        return report(
-            code,
-            format_text("memfd_create(\"%s\") failed: %s", label.c_str(), std::strerror(error)),
-            detail);
+        return report(code,
+                      format_text("memfd_create(\"%s\") failed: %s", label.c_str(),
+                                  errno_text(error).c_str()),
+                      detail);
     }
     if (ftruncate(fd, static_cast<off_t>(options.size)) != 0) {
         const int error = errno;
         close(fd);
-        return report(RegionError::IoError,
-                      format_text("cannot size memfd:%s to %s: %s", label.c_str(),
-                                  format_bytes_and_mib(options.size).c_str(), std::strerror(error)),
-                      detail);
+        return report(
+            RegionError::IoError,
+            format_text("cannot size memfd:%s to %s: %s", label.c_str(),
+                        format_bytes_and_mib(options.size).c_str(), errno_text(error).c_str()),
+            detail);
     }
     // Best effort: the region works without the seal, it only loses the SIGBUS protection.
     (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
@@ -79,10 +80,11 @@ Result<std::unique_ptr<MemfdRegion>, RegionError> open_memfd_region(std::string_
     if (base == MAP_FAILED) {
         const int error = errno;
         close(fd);
-        return report(RegionError::MapFailed,
-                      format_text("cannot map memfd:%s (%s): %s", label.c_str(),
-                                  format_bytes_and_mib(options.size).c_str(), std::strerror(error)),
-                      detail);
+        return report(
+            RegionError::MapFailed,
+            format_text("cannot map memfd:%s (%s): %s", label.c_str(),
+                        format_bytes_and_mib(options.size).c_str(), errno_text(error).c_str()),
+            detail);
     }
     return std::make_unique<MemfdRegion>(
         fd, base, size,

@@ -40,10 +40,11 @@ Result<std::unique_ptr<MemoryRegion>, RegionError> open_memory_region(std::strin
     void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) {
         const int error = errno;
-        return report(RegionError::MapFailed,
-                      format_text("mem: cannot map %s of private memory: %s",
-                                  format_bytes_and_mib(options.size).c_str(), std::strerror(error)),
-                      detail);
+        return report(
+            RegionError::MapFailed,
+            format_text("mem: cannot map %s of private memory: %s",
+                        format_bytes_and_mib(options.size).c_str(), errno_text(error).c_str()),
+            detail);
     }
     return std::make_unique<MemoryRegion>(
         base, length, size, format_text("private memory (%s)", format_size(options.size).c_str()));

@@ -191,11 +191,12 @@ Result<Selector, RegionError> parse_selector(std::string_view text, std::string*
 Result<std::string, RegionError> select_device(const Selector& selector, const PciScan& scan,
                                                std::string* detail) {
     if (scan.error != 0) {
-        return report(RegionError::NotFound,
-                      format_text("cannot list PCI devices in %s: %s (is this a VM guest with "
-                                  "sysfs mounted? %s overrides the path)",
-                                  scan.root.c_str(), std::strerror(scan.error), SYSFS_PCI_ROOT_ENV),
-                      detail);
+        return report(
+            RegionError::NotFound,
+            format_text("cannot list PCI devices in %s: %s (is this a VM guest with "
+                        "sysfs mounted? %s overrides the path)",
+                        scan.root.c_str(), errno_text(scan.error).c_str(), SYSFS_PCI_ROOT_ENV),
+            detail);
     }
     if (scan.ivshmem.empty()) {
         return report(RegionError::NotFound,
@@ -241,7 +242,7 @@ Result<std::unique_ptr<PciRegion>, RegionError> map_bar(
     if (fstat(fd, &st) != 0) {
         const int error = errno;
         return report(RegionError::IoError,
-                      format_text("cannot stat %s: %s", path.c_str(), std::strerror(error)),
+                      format_text("cannot stat %s: %s", path.c_str(), errno_text(error).c_str()),
                       detail);
     }
     if (!S_ISREG(st.st_mode)) {
@@ -282,7 +283,7 @@ Result<std::unique_ptr<PciRegion>, RegionError> map_bar(
         }
         return report(RegionError::MapFailed,
                       format_text("cannot map %s (%s): %s", path.c_str(),
-                                  format_bytes_and_mib(size).c_str(), std::strerror(error)),
+                                  format_bytes_and_mib(size).c_str(), errno_text(error).c_str()),
                       detail);
     }
     std::string description =
@@ -360,7 +361,7 @@ Result<std::unique_ptr<PciRegion>, RegionError> open_pci_region(std::string_view
             return report(RegionError::NotFound,
                           format_text("ivshmem device %s has no BAR2 (%s: %s); was it added "
                                       "with memdev= (ivshmem-plain) or chardev= (doorbell)?",
-                                      address->c_str(), path.c_str(), std::strerror(error)),
+                                      address->c_str(), path.c_str(), errno_text(error).c_str()),
                           detail);
         }
         if (error == EACCES || error == EPERM) {
@@ -371,7 +372,7 @@ Result<std::unique_ptr<PciRegion>, RegionError> open_pci_region(std::string_view
                           detail);
         }
         return report(RegionError::IoError,
-                      format_text("cannot open %s: %s", path.c_str(), std::strerror(error)),
+                      format_text("cannot open %s: %s", path.c_str(), errno_text(error).c_str()),
                       detail);
     }
     auto region = map_bar(*address, device_dir, path, write_combined, fd, options, detail);

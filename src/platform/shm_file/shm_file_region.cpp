@@ -25,13 +25,13 @@ Unexpected<RegionError> open_failed(const std::string& path, const RegionOptions
             if (options.create) {
                 return report(RegionError::NotFound,
                               format_text("cannot create %s: %s (does its directory exist?)",
-                                          path.c_str(), std::strerror(error)),
+                                          path.c_str(), errno_text(error).c_str()),
                               detail);
             }
             return report(RegionError::NotFound,
                           format_text("cannot open %s: %s; is QEMU running with -object "
                                       "memory-backend-file,mem-path=%s,share=on,...?",
-                                      path.c_str(), std::strerror(error), path.c_str()),
+                                      path.c_str(), errno_text(error).c_str(), path.c_str()),
                           detail);
         case EACCES:
         case EPERM:
@@ -42,12 +42,12 @@ Unexpected<RegionError> open_failed(const std::string& path, const RegionOptions
             return report(RegionError::NotRegularFile,
                           format_text("cannot open %s: %s; it must be a regular file (the "
                                       "mem-path= QEMU was given)",
-                                      path.c_str(), std::strerror(error)),
+                                      path.c_str(), errno_text(error).c_str()),
                           detail);
         default:
-            return report(RegionError::IoError,
-                          format_text("cannot open %s: %s", path.c_str(), std::strerror(error)),
-                          detail);
+            return report(
+                RegionError::IoError,
+                format_text("cannot open %s: %s", path.c_str(), errno_text(error).c_str()), detail);
     }
 }
 
@@ -88,7 +88,7 @@ Result<std::unique_ptr<ShmFileRegion>, RegionError> map_file(const std::string& 
     if (fstat(file.fd, &st) != 0) {
         const int error = errno;
         return report(RegionError::IoError,
-                      format_text("cannot stat %s: %s", path.c_str(), std::strerror(error)),
+                      format_text("cannot stat %s: %s", path.c_str(), errno_text(error).c_str()),
                       detail);
     }
     if (!S_ISREG(st.st_mode)) {
@@ -117,7 +117,7 @@ Result<std::unique_ptr<ShmFileRegion>, RegionError> map_file(const std::string& 
                 RegionError::IoError,
                 format_text("cannot size %s from %llu to %s: %s", path.c_str(),
                             static_cast<unsigned long long>(size),
-                            format_bytes_and_mib(options.size).c_str(), std::strerror(error)),
+                            format_bytes_and_mib(options.size).c_str(), errno_text(error).c_str()),
                 detail);
         }
         size = options.size;
@@ -153,7 +153,7 @@ Result<std::unique_ptr<ShmFileRegion>, RegionError> map_file(const std::string& 
         }
         return report(RegionError::MapFailed,
                       format_text("cannot map %s (%s): %s", path.c_str(),
-                                  format_bytes_and_mib(size).c_str(), std::strerror(error)),
+                                  format_bytes_and_mib(size).c_str(), errno_text(error).c_str()),
                       detail);
     }
     return std::make_unique<ShmFileRegion>(

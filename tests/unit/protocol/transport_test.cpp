@@ -91,6 +91,21 @@ TEST(Transport, AllFormats) {
     }
 }
 
+TEST(Transport, RegionTooSmallForTwoBuffersIsRefused) {
+    ProducerConfig config = small_config(0);
+    AlignedBuffer buffer(required_region_size(config.expected_frame_bytes, 2, 64) - 4096);
+    const char* why = nullptr;
+    auto producer = Producer::create(buffer.span(), config, &why);
+    ASSERT_FALSE(producer);
+    EXPECT_EQ(producer.error(), Error::RegionTooSmall);
+    EXPECT_NE(why, nullptr);
+    // Automatic buffer count: as many as fit, up to four.
+    AlignedBuffer roomy(required_region_size(config.expected_frame_bytes, 6, 64));
+    auto four = Producer::create(roomy.span(), config);
+    ASSERT_TRUE(four);
+    EXPECT_EQ((*four)->layout().buffer_count, 4u);
+}
+
 TEST(Transport, FrameTooLargeForBuffers) {
     Rig rig;
     const Image image = make_image(W * 4, H * 4, 1);
