@@ -230,6 +230,9 @@ int Producer::choose_buffer(uint64_t serial, bool* stolen) {
 
 Result<FrameTarget, Error> Producer::begin_frame(const FrameDesc& desc, const DamageList& damage,
                                                  uint64_t checksum) {
+    if (m_stopped) {
+        return fail(Error::ProducerStopped);  // consumers have been told the session is over
+    }
     const uint32_t bpp = bytes_per_pixel(desc.format);
     if (bpp == 0 || desc.width < 1 || desc.width > MAX_DIMENSION || desc.height < 1 ||
         desc.height > MAX_DIMENSION) {

@@ -126,6 +126,10 @@ TEST(Session, CleanStopThenNewSession) {
     ASSERT_EQ(consumer.poll(rig.t0), ConsumerState::Attached);
     rig.producer->stop();
     EXPECT_EQ(consumer.poll(rig.t0 + MS), ConsumerState::Stopped);
+    const Image image = make_image(W, H, 1);
+    EXPECT_EQ(
+        rig.producer->publish(desc(), image.pixels.data(), image.stride(), full_damage()).error(),
+        Error::ProducerStopped);
     EXPECT_EQ(consumer.last_error(), Error::ProducerStopped);
     EXPECT_EQ(consumer.poll(rig.t0 + 2 * MS), ConsumerState::Stopped)
         << "not the same session again";
