@@ -80,8 +80,17 @@ TEST(Vm, GuestProducerOnIvshmemBarToHostConsumer) {
     int verified = 0, mismatched = 0;
     bool messages_sent = false, cursor_seen = false, stopped = false;
     uint64_t session = 0;
+    int status = 0;
+    bool qemu_exited = false;
     const uint64_t deadline = monotonic_ns() + 240000 * MS;
     while (monotonic_ns() < deadline && !stopped) {
+        // A guest that failed early powers off: stop waiting for frames that cannot come.
+        if (waitpid(qemu, &status, WNOHANG) == qemu) {
+            qemu_exited = true;
+            consumer.poll(monotonic_ns());
+            stopped = consumer.state() == ConsumerState::Stopped;
+            break;
+        }
         const ConsumerState state = consumer.poll(monotonic_ns());
         if (state == ConsumerState::Stopped) {
             stopped = true;
@@ -120,9 +129,8 @@ TEST(Vm, GuestProducerOnIvshmemBarToHostConsumer) {
                             consumer.send_window_size(1280, 720).has_value();
         }
     }
-    int status = 0;
     const uint64_t wait_deadline = monotonic_ns() + 60000 * MS;
-    while (waitpid(qemu, &status, WNOHANG) == 0) {
+    while (!qemu_exited && waitpid(qemu, &status, WNOHANG) == 0) {
         if (monotonic_ns() > wait_deadline) {
             kill(qemu, SIGKILL);
             waitpid(qemu, &status, 0);

@@ -24,7 +24,8 @@ cp "$busybox" "$staging/bin/busybox"
 # Load order matters: each module after the ones it depends on.
 modules=(fs/netfs/netfs fs/fscache/fscache net/9p/9pnet fs/9p/9p drivers/virtio/virtio_ring
          drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
-         drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet_virtio)
+         drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet_virtio
+         fs/overlayfs/overlay)
 : > "$staging/mods/order"
 for m in "${modules[@]}"; do
   src="/lib/modules/$kver/kernel/$m.ko"
@@ -46,7 +47,17 @@ for m in $(cat /mods/order); do insmod "/mods/$m" || echo "init: insmod $m faile
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot; then
   echo "init: cannot mount the host root over 9p"; poweroff -f
 fi
-mount -t tmpfs tmp /newroot/tmp; mount -t tmpfs run /newroot/run
+# /tmp: writable, yet showing the host's /tmp (a build tree may live there): an overlay with the
+# host's /tmp read-only below and a tmpfs on top. Plain tmpfs if overlayfs refuses.
+mkdir -p /rw && mount -t tmpfs rw /rw && mkdir -p /rw/upper /rw/work /rw/lower
+if mount --bind /newroot/tmp /rw/lower 2>/dev/null &&
+   mount -t overlay overlay -o lowerdir=/rw/lower,upperdir=/rw/upper,workdir=/rw/work /newroot/tmp; then
+  :
+else
+  echo "init: overlay on /tmp failed; the host's /tmp is hidden in the guest"
+  mount -t tmpfs tmp /newroot/tmp
+fi
+mount -t tmpfs run /newroot/run
 mount -t proc proc /newroot/proc; mount -t sysfs sys /newroot/sys; mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/shm /newroot/dev/pts
 mount -t tmpfs shm /newroot/dev/shm; mount -t devpts devpts /newroot/dev/pts
