@@ -17,6 +17,11 @@ bool parse_log_level(const char* text, LogLevel* out);
 void log_message(LogLevel level, const char* module, const char* format, ...)
     __attribute__((format(printf, 3, 4)));
 
+// Where messages go besides stderr: tests install one to check what users are told. The sink is
+// called under a lock, so it sees one message at a time; nullptr removes it.
+using LogSink = void (*)(LogLevel level, const char* module, const char* text, void* context);
+void set_log_sink(LogSink sink, void* context);
+
 // Logs at most `limit` messages for one call site, then one "suppressing" line; for errors a
 // hostile peer can trigger at frame rate, so the log cannot be flooded.
 class RateLimitedLog {

@@ -1,0 +1,93 @@
+// The contract between the agent core and a capture back-end (X11, synthetic, later DXGI/GDI).
+// Design: docs/design/agent.md.
+//
+// Threads and ownership:
+//  - One thread, the agent's main loop, calls every method, in any order after open() succeeded.
+//    Back-ends need no locks; they may run helper threads of their own, hidden behind this API.
+//  - The back-end owns the pixel memory of the frame it returns from grab(); the pointer stays
+//    valid until the next grab(), reconfigure() or the back-end's destruction.
+//  - The agent core owns the protocol Producer; back-ends never see the shared region.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "protocol/damage.h"
+#include "protocol/layout.h"
+
+namespace periscope::agent {
+
+enum class CaptureError {
+    Unavailable,     // the source cannot be opened here (no X display, missing extension, ...)
+    ConnectionLost,  // the source went away (X server exited); the agent stops or waits
+    Failed,          // a capture request failed; the next one may succeed
+};
+const char* to_string(CaptureError error);
+
+// One frame as the back-end captured it: the whole current picture, and what changed in it since
+// the previous frame it returned (full after open(), reconfigure() or grab(full = true)).
+struct CapturedFrame {
+    protocol::Format format = protocol::Format::BGRA8;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t stride = 0;
+    const std::byte* pixels = nullptr;  // width x height at stride, owned by the back-end
+    protocol::DamageList damage;
+    uint64_t timestamp_ns = 0;  // monotonic clock, when the picture was taken
+    uint64_t bytes_read = 0;    // bytes fetched from the source for this frame (damage accounting)
+};
+
+struct CursorShape {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t hotspot_x = 0;
+    uint32_t hotspot_y = 0;
+    protocol::Format format = protocol::Format::BGRA8;  // BGRA8 or RGBA8
+    bool premultiplied = false;
+    std::vector<std::byte> pixels;  // width * 4 bytes per row, tightly packed
+};
+
+struct CursorPosition {
+    int32_t x = 0;  // hotspot position in frame pixels
+    int32_t y = 0;
+    bool visible = true;
+};
+
+// What poll() saw since the last call.
+struct CaptureEvents {
+    bool frame_damaged = false;     // the picture changed: grab() has something new
+    bool cursor_moved = false;      // cursor_position() changed
+    bool cursor_shape = false;      // cursor_shape() changed
+    bool geometry_changed = false;  // resolution or format changed: call reconfigure()
+};
+
+class CaptureBackend {
+  public:
+    virtual ~CaptureBackend() = default;
+    // "x11", "synthetic"
+    virtual const char* name() const = 0;
+    // One line for the log: source, size, format, extensions in use.
+    virtual std::string describe() const = 0;
+    // Current geometry (valid after open()).
+    virtual protocol::Format format() const = 0;
+    virtual uint32_t width() const = 0;
+    virtual uint32_t height() const = 0;
+
+    // Waits up to timeout_ns for anything new (never longer), then says what happened.
+    virtual Result<CaptureEvents, CaptureError> poll(uint64_t timeout_ns) = 0;
+    // Takes the picture: only what changed since the last grab unless `full`.
+    virtual Result<const CapturedFrame*, CaptureError> grab(bool full) = 0;
+    // Adopts a new resolution or format after poll() reported geometry_changed.
+    virtual Result<void, CaptureError> reconfigure() = 0;
+
+    virtual CursorPosition cursor_position() const = 0;
+    virtual const CursorShape* cursor_shape() const = 0;  // nullptr until one is known
+    // A consumer asked to move the pointer (frame pixels). Back-ends that cannot, ignore it.
+    virtual void move_cursor(int32_t x, int32_t y) = 0;
+};
+
+}  // namespace periscope::agent

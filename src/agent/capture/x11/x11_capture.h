@@ -1,0 +1,136 @@
+// The X11 capture back-end: an X screen's root window over XCB.
+//
+//  - Pixels: MIT-SHM. One segment holds the full-screen image (the frame's `pixels`) and, after
+//    it, a scratch area. A full grab is one ShmGetImage straight into the image. A damage grab
+//    fetches each damaged rectangle: rectangles spanning whole rows land straight in the image
+//    (a packed sub-image of full rows *is* those rows), others land packed in the scratch area and
+//    their rows are copied into the image. All requests of a grab are pipelined (one round trip).
+//  - Damage: a DAMAGE object on the root at level NonEmpty. The server sends one event when the
+//    damage goes from empty to non-empty, however much is drawn afterwards (RawRectangles would
+//    send one event per drawing request: thousands per frame under load). grab() moves the
+//    accumulated region into an XFIXES region (DamageSubtract) and fetches its rectangles in the
+//    same round trip; drawing after the subtract raises a new event, so nothing is lost.
+//  - Cursor: XFIXES cursor notify events give shape changes (the image is fetched once per
+//    change); the position is sampled with QueryPointer (x11_cursor.h says why and how often).
+//  - Geometry: RandR screen change notify (and root ConfigureNotify when RandR is absent).
+//
+// Capturing straight into the shared region (not done): the X server would have to ShmGetImage
+// into the ivshmem BAR. MIT-SHM 1.2 attaches any fd the server can mmap at offset 0, and inside
+// the guest the BAR is /sys/bus/pci/devices/<dev>/resource2_wc (mode 0600, root; mmap at offset 0
+// of the whole BAR, write-combined — resource2 would be uncached and very slow). An agent running
+// as root could pass that fd if the server accepts it (it fstat()s the fd for the size, and sysfs
+// resource files report the BAR size). Then: offsets are 32-bit (BAR ≤ 4 GiB addressable); the
+// server writes packed sub-images, so only full-row rectangles of a buffer whose stride is
+// width × 4 could land in place, other rectangles still need a copy; the protocol's post-before-
+// copy (rows_ready advancing) would need the request split into row strips; and the producer,
+// not the back-end, chooses the destination buffer, so this interface would need a "grab into
+// this buffer, with this stale area" call. Worth it only if the copy shows up in profiles.
+#pragma once
+
+#include <xcb/damage.h>
+#include <xcb/xcb.h>
+#include <xcb/xfixes.h>
+
+#include <memory>
+#include <string>
+
+#include "agent/capture/capture_backend.h"
+#include "agent/capture/capture_table.h"
+#include "agent/capture/x11/x11_cursor.h"
+#include "agent/capture/x11/x11_shm.h"
+#include "core/log.h"
+
+namespace periscope::agent {
+
+class X11Capture final : public CaptureBackend {
+  public:
+    static Result<std::unique_ptr<X11Capture>, CaptureError> open(const CaptureOptions& options,
+                                                                  std::string* detail);
+    ~X11Capture() override;
+    X11Capture(const X11Capture&) = delete;
+    X11Capture& operator=(const X11Capture&) = delete;
+
+    const char* name() const override { return "x11"; }
+    std::string describe() const override;
+    protocol::Format format() const override { return m_format; }
+    uint32_t width() const override { return m_width; }
+    uint32_t height() const override { return m_height; }
+
+    Result<CaptureEvents, CaptureError> poll(uint64_t timeout_ns) override;
+    Result<const CapturedFrame*, CaptureError> grab(bool full) override;
+    Result<void, CaptureError> reconfigure() override;
+
+    CursorPosition cursor_position() const override { return m_cursor; }
+    const CursorShape* cursor_shape() const override { return m_have_shape ? &m_shape : nullptr; }
+    void move_cursor(int32_t x, int32_t y) override;
+
+    // For tests and describe().
+    bool shm_fd_passing() const { return m_shm && m_shm->fd_passing(); }
+
+  private:
+    X11Capture() = default;
+    Result<void, CaptureError> connect(const CaptureOptions& options, std::string* detail);
+    Result<void, CaptureError> query_extensions(std::string* detail);
+    Result<void, CaptureError> allocate_image(std::string* detail);
+    // True if the connection is broken; logs that once.
+    bool lost(const char* during);
+    void drain_events(bool read_socket, CaptureEvents* events);
+    void handle_event(const xcb_generic_event_t& event, CaptureEvents* events);
+    void note_root_size(uint32_t width, uint32_t height, CaptureEvents* events);
+    bool fetch_cursor_shape(CaptureEvents* events);
+    void sample_pointer(uint64_t now, CaptureEvents* events);
+    void update_visibility(CaptureEvents* events);
+    Result<protocol::DamageList, CaptureError> take_damage();
+    // ShmGetImage of the damage (or the whole screen) into the image; `bytes_read` = pixel bytes
+    // the server sent.
+    Result<void, CaptureError> fetch(const protocol::DamageList& damage, bool whole,
+                                     uint64_t* bytes_read);
+
+    xcb_connection_t* m_connection = nullptr;
+    std::string m_display;  // as given or from $DISPLAY, for messages
+    xcb_window_t m_root = 0;
+    uint8_t m_depth = 0;
+    protocol::Format m_format = protocol::Format::Invalid;
+    uint32_t m_width = 0;
+    uint32_t m_height = 0;
+    uint32_t m_stride = 0;
+
+    bool m_shm_fd = false;  // server speaks MIT-SHM 1.2 (fd passing)
+    std::unique_ptr<X11ShmSegment> m_shm;
+    size_t m_image_bytes = 0;     // the image at offset 0 of the segment
+    size_t m_scratch_offset = 0;  // then the scratch area for packed sub-images
+    size_t m_scratch_bytes = 0;
+
+    uint8_t m_damage_event = 0;  // first event codes of the extensions
+    uint8_t m_xfixes_event = 0;
+    uint8_t m_randr_event = 0;
+    bool m_have_randr = false;
+    bool m_have_xtest = false;
+    xcb_damage_damage_t m_damage = 0;
+    xcb_xfixes_region_t m_region = 0;
+    // Damage events older than our last subtract describe damage we already took.
+    uint32_t m_subtract_sequence = 0;
+    bool m_subtracted = false;
+
+    CapturedFrame m_frame;
+    bool m_need_full = true;
+    CaptureEvents m_pending;  // reported by the next poll()
+    bool m_geometry_pending = false;
+
+    CursorPosition m_cursor;
+    CursorShape m_shape;
+    bool m_have_shape = false;
+    bool m_shape_visible = true;  // the cursor image is not empty
+    bool m_on_screen = true;      // the pointer is on our screen
+    bool m_cursor_dirty = false;  // a cursor notify arrived: fetch the image
+    bool m_cursor_refusal_logged = false;
+    PointerSchedule m_pointer;
+
+    bool m_lost_logged = false;
+    RateLimitedLog m_error_log;
+};
+
+Result<std::unique_ptr<CaptureBackend>, CaptureError> open_x11_capture(
+    const CaptureOptions& options, std::string* detail);
+
+}  // namespace periscope::agent

@@ -1,0 +1,64 @@
+// periscope-agent's options: the command line, and a TOML config file with the same keys
+// (command line wins). Config file: --config FILE, else the first of
+// $XDG_CONFIG_HOME/periscope/agent.toml (default ~/.config/...), then each of $XDG_CONFIG_DIRS
+// (default /etc/xdg) + /periscope/agent.toml.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "protocol/layout.h"
+
+namespace periscope::agent {
+
+struct AgentOptions {
+    std::string capture = "auto";  // auto, x11, synthetic
+    std::string display;           // X display; empty = $DISPLAY
+    std::string shm;               // a file (host side, tests); empty = the ivshmem PCI device
+    std::string device;            // which PCI device: address or #N; empty = the first
+    uint64_t shm_size = 0;         // with --shm: create/grow the file to this size
+    double fps = 0;                // rate limit, 0 = none
+    uint32_t buffers = 0;          // 0 = as many as fit (2..4)
+    std::string log = "info";
+    bool checksums = false;
+    // synthetic source
+    uint32_t synthetic_width = 1920;
+    uint32_t synthetic_height = 1080;
+    double synthetic_fps = 60;
+    protocol::Format synthetic_format = protocol::Format::BGRA8;
+    bool synthetic_cursor = true;
+
+    std::string config_file;  // the file that was read, empty if none
+};
+
+enum class OptionsError {
+    Usage,    // bad command line: message says what
+    Config,   // bad config file: message names file, key and problem
+    Help,     // --help: message is the help text (exit 0)
+    Version,  // --version: message is the version line (exit 0)
+};
+
+// `environment` lookups go through getenv unless a test passes its own values.
+struct Environment {
+    std::string xdg_config_home;  // empty = unset
+    std::string xdg_config_dirs;
+    std::string home;
+    static Environment from_process();
+};
+
+Result<AgentOptions, OptionsError> parse_agent_options(const std::vector<std::string>& args,
+                                                       const Environment& environment,
+                                                       std::string* message);
+
+// Applies one TOML document to `options` (for tests and for parse_agent_options).
+Result<void, OptionsError> apply_config(const std::string& toml_text, const std::string& name,
+                                        AgentOptions* options, std::string* message);
+
+std::string agent_help_text();
+
+// "64M", "64MiB", "1G", "67108864" -> bytes.
+bool parse_size(const std::string& text, uint64_t* bytes);
+
+}  // namespace periscope::agent
