@@ -1,6 +1,8 @@
 #include "agent/agent.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -13,6 +15,7 @@ constexpr const char* MODULE = "agent";
 // never mistake an idle agent for a dead one.
 constexpr uint64_t IDLE_POLL_NS = 100 * NS_PER_MS;
 constexpr uint64_t BUSY_POLL_MAX_NS = 50 * NS_PER_MS;
+constexpr std::chrono::milliseconds RETRY_DELAY{10};
 
 }  // namespace
 
@@ -196,6 +199,7 @@ Result<void, AgentError> Agent::run(const std::atomic<bool>& stop) {
             if (events.error() == CaptureError::ConnectionLost) {
                 return fail(AgentError::SourceLost);
             }
+            std::this_thread::sleep_for(RETRY_DELAY);  // a failing source must not spin the loop
             continue;
         }
         if (events->geometry_changed) {
@@ -203,6 +207,8 @@ Result<void, AgentError> Agent::run(const std::atomic<bool>& stop) {
                 if (r.error() == CaptureError::ConnectionLost) {
                     return fail(AgentError::SourceLost);
                 }
+                // The back-end reports the change again until reconfigure() succeeds.
+                std::this_thread::sleep_for(RETRY_DELAY);
                 continue;
             }
             PERISCOPE_LOG_INFO(MODULE, "resolution changed: %s", m_backend.describe().c_str());
