@@ -23,8 +23,8 @@
 
 #include "agent/agent.h"
 #include "agent/capture/capture_table.h"
-#include "bench_stats.h"
 #include "core/clock.h"
+#include "core/percentiles.h"
 #include "platform/region.h"
 #include "protocol/consumer.h"
 #include "protocol/producer.h"

@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "bench_stats.h"
 #include "core/clock.h"
 #include "core/copy.h"
+#include "core/percentiles.h"
 #include "platform/region.h"
 #include "protocol/consumer.h"
 #include "protocol/producer.h"

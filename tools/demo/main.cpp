@@ -17,11 +17,11 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/percentiles.h"
 #include "demo_producer.h"
 #include "platform/region.h"
 #include "protocol/consumer.h"
 #include "protocol/layout.h"
-#include "stats.h"
 
 namespace periscope::demo {
 namespace {
@@ -30,6 +30,9 @@ volatile sig_atomic_t g_interrupted = 0;
 
 double to_ms(uint64_t ns) {
     return static_cast<double>(ns) / 1e6;
+}
+double to_ms(double ns) {
+    return ns / 1e6;
 }
 double to_s(uint64_t ns) {
     return static_cast<double>(ns) / 1e9;
@@ -289,17 +292,15 @@ int main(int argc, char** argv) {
             }
         }
         if (monotonic_ns() >= next_report) {
-            auto seen = window.seen;
-            auto complete = window.complete;
-            const Percentiles s = percentiles_ms(seen);
-            const Percentiles c = percentiles_ms(complete);
+            const Summary s = summarize(window.seen);
+            const Summary c = summarize(window.complete);
             std::printf(
                 "t=%4.1fs %-10s %5.1f fps | post->seen p50 %6.3f p99 %6.3f ms | "
                 "post->complete p50 %6.3f p99 %6.3f ms | checksums %llu ok %llu bad | "
                 "errors %llu\n",
                 to_s(monotonic_ns() - start), protocol::to_string(state),
-                static_cast<double>(window.frames), s.p50, s.p99, c.p50, c.p99,
-                static_cast<unsigned long long>(window.verified - window.bad),
+                static_cast<double>(window.frames), to_ms(s.p50), to_ms(s.p99), to_ms(c.p50),
+                to_ms(c.p99), static_cast<unsigned long long>(window.verified - window.bad),
                 static_cast<unsigned long long>(window.bad),
                 static_cast<unsigned long long>(consumer.stats().total_errors()));
             std::fflush(stdout);
@@ -319,16 +320,16 @@ int main(int argc, char** argv) {
     total.bad += window.bad;
     total.seen.insert(total.seen.end(), window.seen.begin(), window.seen.end());
     total.complete.insert(total.complete.end(), window.complete.begin(), window.complete.end());
-    const Percentiles s = percentiles_ms(total.seen);
-    const Percentiles c = percentiles_ms(total.complete);
+    const Summary s = summarize(total.seen);
+    const Summary c = summarize(total.complete);
     const auto& st = consumer.stats();
     std::printf("\nsummary: %llu frames accepted in %llu session(s)\n",
                 static_cast<unsigned long long>(total.frames),
                 static_cast<unsigned long long>(st.sessions));
-    std::printf("  post -> seen      p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n", s.p50, s.p99,
-                s.p999, s.max);
-    std::printf("  post -> complete  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n", c.p50, c.p99,
-                c.p999, c.max);
+    std::printf("  post -> seen      p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n", to_ms(s.p50),
+                to_ms(s.p99), to_ms(s.p999), to_ms(s.max));
+    std::printf("  post -> complete  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n", to_ms(c.p50),
+                to_ms(c.p99), to_ms(c.p999), to_ms(c.max));
     std::printf(
         "  validated: %llu headers/records accepted, %llu checksums matched, %llu "
         "mismatched, %llu frames discarded, %llu protocol errors\n",

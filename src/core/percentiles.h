@@ -1,11 +1,11 @@
-// Sample sets and their summaries for the benchmarks: medians and tails, never means alone.
+// Sample sets and their summaries (benchmarks, the demo): medians and tails, never means alone.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace periscope::bench {
+namespace periscope {
 
 struct Summary {
     uint64_t count = 0;
@@ -20,4 +20,4 @@ Summary summarize(std::vector<uint64_t> samples);  // nearest-rank percentiles
 
 std::string format_ns(double ns);  // "312 ns", "4.21 us", "3.80 ms"
 
-}  // namespace periscope::bench
+}  // namespace periscope

@@ -1,11 +1,11 @@
-#include "bench_stats.h"
+#include "core/percentiles.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
 
-namespace periscope::bench {
+namespace periscope {
 
 Summary summarize(std::vector<uint64_t> samples) {
     Summary s;
@@ -40,4 +40,4 @@ std::string format_ns(double ns) {
     return text;
 }
 
-}  // namespace periscope::bench
+}  // namespace periscope
