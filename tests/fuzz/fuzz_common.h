@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "core/log.h"
 #include "protocol/layout.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -41,6 +42,18 @@
     } while (0)
 
 namespace periscope::fuzz {
+
+// Set from PERISCOPE_FUZZ_LOG: print every step's outcome.
+inline bool g_trace = false;
+
+// For LLVMFuzzerInitialize: logging costs more than the code under test, so it is off unless
+// PERISCOPE_FUZZ_LOG is set; with the step trace it shows what a crashing input does.
+inline void init_logging() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): libFuzzer calls this once, before any thread.
+    const bool log = std::getenv("PERISCOPE_FUZZ_LOG") != nullptr;
+    set_log_level(log ? LogLevel::Debug : LogLevel::Off);
+    g_trace = log;
+}
 
 // Small frames keep a whole region (and so the per-input reset) around 250 KiB, while a
 // 64 KiB buffer still admits the extreme geometries 16384x1 and 1x16384 in BGRA8.

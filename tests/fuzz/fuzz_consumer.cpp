@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/align.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "fuzz_common.h"
@@ -42,13 +43,6 @@ constexpr uint8_t DEFAULT_SCRIPT[] = {
     static_cast<uint8_t>(ConsumerOp::ReadCursorShape),
     0,
 };
-
-bool within(uint64_t offset, uint64_t length, uint64_t size) {
-    return offset <= size && length <= size - offset;
-}
-
-// Set from PERISCOPE_FUZZ_LOG: print every step's outcome.
-bool g_trace = false;
 
 class Harness {
   public:
@@ -108,7 +102,7 @@ class Harness {
 
     // The guest writes; only inside the mapping (bytes past it are poisoned, and are not shared).
     void write(uint64_t offset, const void* bytes, size_t length) {
-        if (!within(offset, length, m_mapping.size())) {
+        if (!range_within(offset, length, m_mapping.size())) {
             return;
         }
         std::memcpy(m_mapping.data() + offset, bytes, length);
@@ -116,7 +110,7 @@ class Harness {
     template <class T>
     T read(uint64_t offset) const {
         T value{};
-        if (within(offset, sizeof(T), m_mapping.size())) {
+        if (range_within(offset, sizeof(T), m_mapping.size())) {
             std::memcpy(&value, m_mapping.data() + offset, sizeof(T));
         }
         return value;
@@ -351,21 +345,22 @@ class Harness {
                              l.cursor_max_dim <= protocol::MAX_CURSOR_MAX_DIM);
         PERISCOPE_FUZZ_CHECK(l.shape_data_capacity >=
                              uint64_t{l.cursor_max_dim} * l.cursor_max_dim * 4);
-        PERISCOPE_FUZZ_CHECK(within(0, protocol::HEADER_SIZE, size));
+        PERISCOPE_FUZZ_CHECK(range_within(0, protocol::HEADER_SIZE, size));
+        PERISCOPE_FUZZ_CHECK(range_within(
+            l.ring_offset, uint64_t{protocol::RING_COUNT} * sizeof(FrameRecord), size));
         PERISCOPE_FUZZ_CHECK(
-            within(l.ring_offset, uint64_t{protocol::RING_COUNT} * sizeof(FrameRecord), size));
-        PERISCOPE_FUZZ_CHECK(
-            within(l.bufdesc_offset, uint64_t{l.buffer_count} * sizeof(BufferDesc), size));
-        PERISCOPE_FUZZ_CHECK(within(
+            range_within(l.bufdesc_offset, uint64_t{l.buffer_count} * sizeof(BufferDesc), size));
+        PERISCOPE_FUZZ_CHECK(range_within(
             l.consumer_offset, uint64_t{l.consumer_count} * sizeof(protocol::ConsumerSlot), size));
-        PERISCOPE_FUZZ_CHECK(within(l.cursor_offset, sizeof(protocol::CursorState), size));
-        PERISCOPE_FUZZ_CHECK(within(
+        PERISCOPE_FUZZ_CHECK(range_within(l.cursor_offset, sizeof(protocol::CursorState), size));
+        PERISCOPE_FUZZ_CHECK(range_within(
             l.shape_desc_offset, protocol::SHAPE_COUNT * sizeof(protocol::CursorShapeDesc), size));
         // Capacities are below the region size here, so the products cannot overflow.
         PERISCOPE_FUZZ_CHECK(l.shape_data_capacity <= size && l.buffer_capacity <= size);
         PERISCOPE_FUZZ_CHECK(
-            within(l.shape_data_offset, protocol::SHAPE_COUNT * l.shape_data_capacity, size));
-        PERISCOPE_FUZZ_CHECK(within(l.buffer_offset, l.buffer_count * l.buffer_capacity, size));
+            range_within(l.shape_data_offset, protocol::SHAPE_COUNT * l.shape_data_capacity, size));
+        PERISCOPE_FUZZ_CHECK(
+            range_within(l.buffer_offset, l.buffer_count * l.buffer_capacity, size));
         // Every shared word is accessed through std::atomic_ref: it must be naturally aligned.
         for (uint64_t offset : {l.ring_offset, l.bufdesc_offset, l.consumer_offset, l.cursor_offset,
                                 l.shape_desc_offset, l.shape_data_offset}) {
@@ -411,8 +406,8 @@ class Harness {
         PERISCOPE_FUZZ_CHECK(data != nullptr && m_held.has_value());
         PERISCOPE_FUZZ_CHECK(data >= m_mapping.data());
         const auto offset = static_cast<uint64_t>(data - m_mapping.data());
-        PERISCOPE_FUZZ_CHECK(within(offset, uint64_t{m_held->stride} * m_held->height,
-                                    m_consumer->layout().region_size));
+        PERISCOPE_FUZZ_CHECK(range_within(offset, uint64_t{m_held->stride} * m_held->height,
+                                          m_consumer->layout().region_size));
     }
 
     void touch_frame() const {
@@ -459,12 +454,7 @@ class Harness {
 
 // libFuzzer's entry points: names fixed by its API.
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {  // NOLINT
-    // Logging costs more than the code under test; PERISCOPE_FUZZ_LOG=1 turns it on, and with
-    // the step trace it shows what a crashing input does.
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): libFuzzer calls this once, before any thread.
-    const bool log = std::getenv("PERISCOPE_FUZZ_LOG") != nullptr;
-    periscope::set_log_level(log ? periscope::LogLevel::Debug : periscope::LogLevel::Off);
-    periscope::fuzz::g_trace = log;
+    periscope::fuzz::init_logging();
     return 0;
 }
 

@@ -62,9 +62,6 @@ const std::byte* source_image() {
     return image.data();
 }
 
-// Set from PERISCOPE_FUZZ_LOG: print every step's outcome.
-bool g_trace = false;
-
 class Harness {
   public:
     explicit Harness(FuzzRegion& region) : m_mapping(region.mapping(region.size())) { start(0); }
@@ -496,12 +493,7 @@ class Harness {
 
 // libFuzzer's entry points: names fixed by its API.
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {  // NOLINT
-    // Logging costs more than the code under test; PERISCOPE_FUZZ_LOG=1 turns it on, and with
-    // the step trace it shows what a crashing input does.
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): libFuzzer calls this once, before any thread.
-    const bool log = std::getenv("PERISCOPE_FUZZ_LOG") != nullptr;
-    periscope::set_log_level(log ? periscope::LogLevel::Debug : periscope::LogLevel::Off);
-    periscope::fuzz::g_trace = log;
+    periscope::fuzz::init_logging();
     return 0;
 }
 

@@ -69,10 +69,24 @@ TEST(AgentOptions, HelpListsEveryOption) {
     EXPECT_NE(message.find("periscope-agent"), std::string::npos);
 }
 
+// A directory of its own, removed however the test ends (a failed ASSERT returns early).
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char name[] = "/tmp/periscope-agent-config-XXXXXX";  // mkdtemp's template
+        path = mkdtemp(name) != nullptr ? name : "";
+    }
+    ~TempDir() {
+        if (!path.empty()) {
+            (void)system(("rm -rf " + path).c_str());
+        }
+    }
+};
+
 TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
-    char dir[] = "/tmp/periscope-agent-config-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    const std::string home = std::string(dir) + "/config";
+    const TempDir dir;
+    ASSERT_FALSE(dir.path.empty());
+    const std::string home = dir.path + "/config";
     ASSERT_EQ(system(("mkdir -p " + home + "/periscope").c_str()), 0);
     {
         std::ofstream out(home + "/periscope/agent.toml");
@@ -111,7 +125,6 @@ TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
     // --config names another file explicitly.
     EXPECT_EQ(parse({"--config", "/nonexistent/agent.toml"}, &message, env).error(),
               OptionsError::Config);
-    ASSERT_EQ(system(("rm -rf " + std::string(dir)).c_str()), 0);
 }
 
 TEST(AgentOptions, Sizes) {
