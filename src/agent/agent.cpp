@@ -68,7 +68,7 @@ bool Agent::create_producer(bool log_success) {
     return true;
 }
 
-void Agent::report_too_small(const CapturedFrame& frame) {
+void Agent::report_too_small(const protocol::FrameDesc& frame) {
     const uint64_t bytes = protocol::frame_bytes(frame.width, frame.height, frame.format);
     ++m_stats.too_large;
     if (m_reported_too_small_for == bytes) {
@@ -88,6 +88,30 @@ void Agent::report_too_small(const CapturedFrame& frame) {
         protocol::to_string(frame.format), static_cast<unsigned long long>(needed),
         static_cast<unsigned long long>(mib), static_cast<unsigned long long>(mib),
         static_cast<unsigned long long>(mib));
+}
+
+void Agent::offer_region() {
+    if (!m_config.direct_capture) {
+        PERISCOPE_LOG_INFO(MODULE, "direct capture turned off: frames are copied into %s",
+                           m_config.region_name.c_str());
+        return;
+    }
+    std::string why;
+    if (m_config.checksums) {
+        why = "--checksums needs each frame's hash before its pixels are written";
+    } else if (m_config.region_fd < 0) {
+        why = "the region has no descriptor to lend";
+    } else {
+        const SharedRegion shared{m_config.region_fd, m_region.data(), m_region.size()};
+        m_stats.direct = m_backend.use_region(shared, &why);
+    }
+    if (m_stats.direct) {
+        PERISCOPE_LOG_INFO(MODULE, "direct capture: the %s source writes frames into %s itself",
+                           m_backend.name(), m_config.region_name.c_str());
+    } else {
+        PERISCOPE_LOG_INFO(MODULE, "frames are copied into %s (no direct capture: %s)",
+                           m_config.region_name.c_str(), why.c_str());
+    }
 }
 
 void Agent::handle_events() {
@@ -151,29 +175,85 @@ void Agent::send_cursor(bool shape, bool position) {
     }
 }
 
+void Agent::frame_refused(protocol::Error error, const protocol::FrameDesc& desc) {
+    if (error != protocol::Error::FrameTooLarge) {
+        return;  // NoBuffer: the producer keeps the damage for the next post
+    }
+    const uint64_t bytes = protocol::frame_bytes(desc.width, desc.height, desc.format);
+    if (protocol::required_region_size(bytes, 2) <= m_region.size()) {
+        // Fits once re-laid out: a new session, consumers re-attach by themselves.
+        PERISCOPE_LOG_INFO(MODULE, "%ux%u needs larger buffers: re-laying out %s", desc.width,
+                           desc.height, m_config.region_name.c_str());
+        if (create_producer(true)) {
+            m_need_full = true;  // the caller grabs a full frame next
+        }
+        return;
+    }
+    report_too_small(desc);
+}
+
 bool Agent::publish(const CapturedFrame& frame) {
     const protocol::FrameDesc desc{frame.format, frame.width, frame.height, frame.timestamp_ns};
     auto done = m_producer->publish(desc, frame.pixels, frame.stride, frame.damage);
-    if (!done && done.error() == protocol::Error::FrameTooLarge) {
-        const uint64_t bytes = protocol::frame_bytes(frame.width, frame.height, frame.format);
-        if (protocol::required_region_size(bytes, 2) <= m_region.size()) {
-            // Fits once re-laid out: a new session, consumers re-attach by themselves.
-            PERISCOPE_LOG_INFO(MODULE, "%ux%u needs larger buffers: re-laying out %s", frame.width,
-                               frame.height, m_config.region_name.c_str());
-            if (!create_producer(true)) {
-                return false;
-            }
-            m_need_full = true;  // the caller grabs a full frame next
-            return false;
-        }
-        report_too_small(frame);
-        return false;
-    }
     if (!done) {
-        return false;  // NoBuffer: the producer keeps the damage for the next post
+        frame_refused(done.error(), desc);
+        return false;
     }
     ++m_stats.frames_published;
     m_reported_too_small_for = 0;
+    return true;
+}
+
+Result<protocol::FrameTarget, protocol::Error> Agent::begin(const protocol::FrameDesc& desc,
+                                                            const protocol::DamageList& damage) {
+    return m_producer->begin_frame(desc, damage);
+}
+
+void Agent::rows_done(uint32_t rows) {
+    m_producer->rows_done(rows);
+}
+
+bool Agent::grab_failed(CaptureError cause, AgentError* error) {
+    if (cause == CaptureError::ConnectionLost) {
+        *error = AgentError::SourceLost;
+        return false;
+    }
+    // Try again (the back-end makes it a full frame), but a failing source must not spin.
+    m_pending_damage = true;
+    std::this_thread::sleep_for(RETRY_DELAY);
+    return true;
+}
+
+bool Agent::capture_frame(AgentError* error) {
+    const bool full = m_need_full;
+    if (m_stats.direct) {
+        auto grabbed = m_backend.grab_into(full, *this);
+        // Ended in every case: after a failure mid-frame consumers get the rows as they are (the
+        // back-end makes the next frame full).
+        m_producer->end_frame();
+        if (!grabbed) {
+            return grab_failed(grabbed.error(), error);
+        }
+        ++m_stats.frames_grabbed;
+        m_stats.bytes_read += grabbed->bytes_read;
+        m_need_full = false;
+        if (grabbed->posted) {
+            ++m_stats.frames_published;
+            m_reported_too_small_for = 0;
+        } else {
+            frame_refused(grabbed->error, grabbed->desc);  // may set m_need_full again
+        }
+        return true;
+    }
+    auto frame = m_backend.grab(full);
+    if (!frame) {
+        return grab_failed(frame.error(), error);
+    }
+    ++m_stats.frames_grabbed;
+    m_stats.bytes_read += (*frame)->bytes_read;
+    m_need_full = false;
+    // On a re-layout publish() sets m_need_full again: the full frame follows next time.
+    (void)publish(**frame);
     return true;
 }
 
@@ -182,6 +262,7 @@ Result<void, AgentError> Agent::run(const std::atomic<bool>& stop) {
     if (!create_producer(true)) {
         return fail(AgentError::ProducerFailed);
     }
+    offer_region();
     const uint64_t min_interval =
         m_config.max_fps > 0 ? static_cast<uint64_t>(1e9 / m_config.max_fps) : 0;
     while (!stop.load(std::memory_order_relaxed)) {
@@ -229,20 +310,11 @@ Result<void, AgentError> Agent::run(const std::atomic<bool>& stop) {
         if (!(m_pending_damage || m_need_full) || now < next_allowed) {
             continue;
         }
-        auto frame = m_backend.grab(m_need_full);
-        if (!frame) {
-            if (frame.error() == CaptureError::ConnectionLost) {
-                return fail(AgentError::SourceLost);
-            }
-            continue;
-        }
-        ++m_stats.frames_grabbed;
-        m_stats.bytes_read += (*frame)->bytes_read;
-        m_need_full = false;
         m_pending_damage = false;
         m_last_frame_ns = now;
-        // On a re-layout publish() sets m_need_full again: the full frame follows next time.
-        (void)publish(**frame);
+        if (AgentError error{}; !capture_frame(&error)) {
+            return fail(error);
+        }
     }
     m_producer->stop();
     PERISCOPE_LOG_INFO(MODULE, "stopped after %llu frames",

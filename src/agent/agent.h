@@ -27,6 +27,10 @@ struct AgentConfig {
     bool checksums = false;   // store a checksum per frame (tests)
     uint32_t pid = 0;         // shown by periscope-shm
     std::string region_name;  // for messages: the file or device written to
+    // Direct capture (docs/design/agent.md): lend the region to the back-end's source through
+    // this descriptor (-1: the region has none), unless turned off or checksums are wanted.
+    int region_fd = -1;
+    bool direct_capture = true;
 };
 
 struct AgentStats {
@@ -37,9 +41,10 @@ struct AgentStats {
     uint64_t sessions = 0;    // producers created (re-layouts after resolution changes)
     uint64_t too_large = 0;   // frames that did not fit the region
     uint64_t cursor_updates = 0;
+    bool direct = false;  // the back-end writes into the region itself
 };
 
-class Agent {
+class Agent final : private FrameSink {
   public:
     Agent(CaptureBackend& backend, std::span<std::byte> region, AgentConfig config);
     // Runs until `stop` is set (Ok; the session is marked stopped) or the source is lost.
@@ -52,8 +57,19 @@ class Agent {
     bool create_producer(bool log_success);
     void handle_events();
     void send_cursor(bool shape, bool position);
+    void offer_region();
+    // One frame through the back-end: copied (grab + publish) or direct (grab_into). False if
+    // the source is lost.
+    bool capture_frame(AgentError* error);
+    bool grab_failed(CaptureError cause, AgentError* error);
     bool publish(const CapturedFrame& frame);
-    void report_too_small(const CapturedFrame& frame);
+    // After the producer refused a frame: re-lay out the region for it, or report the size needed.
+    void frame_refused(protocol::Error error, const protocol::FrameDesc& desc);
+    void report_too_small(const protocol::FrameDesc& desc);
+    // FrameSink, for grab_into(): the producer of the current session.
+    Result<protocol::FrameTarget, protocol::Error> begin(
+        const protocol::FrameDesc& desc, const protocol::DamageList& damage) override;
+    void rows_done(uint32_t rows) override;
 
     CaptureBackend& m_backend;
     std::span<std::byte> m_region;

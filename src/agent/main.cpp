@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
     config.checksums = o.checksums;
     config.pid = static_cast<uint32_t>(getpid());
     config.region_name = (*region)->description();
+    config.region_fd = (*region)->fd();
+    config.direct_capture = o.direct_capture;
     agent::Agent agent(**backend, (*region)->bytes(), config);
     auto result = agent.run(g_stop);
     if (!result) {

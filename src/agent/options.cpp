@@ -89,6 +89,11 @@ std::string set_option(const std::string& key, const std::string& value, AgentOp
             return "wants true or false";
         }
         o->synthetic_cursor = value == "true";
+    } else if (key == "direct-capture") {
+        if (value != "true" && value != "false") {
+            return "wants true or false";
+        }
+        o->direct_capture = value == "true";
     } else if (key == "checksums") {
         if (value != "true" && value != "false") {
             return "wants true or false";
@@ -101,9 +106,10 @@ std::string set_option(const std::string& key, const std::string& value, AgentOp
 }
 
 bool known_option(const std::string& key) {
-    for (const char* name : {"capture", "display", "shm", "device", "shm-size", "fps", "buffers",
-                             "log", "synthetic-size", "synthetic-fps", "synthetic-format",
-                             "synthetic-cursor", "no-synthetic-cursor", "checksums"}) {
+    for (const char* name :
+         {"capture", "display", "shm", "device", "shm-size", "fps", "buffers", "log",
+          "synthetic-size", "synthetic-fps", "synthetic-format", "synthetic-cursor",
+          "no-synthetic-cursor", "checksums", "direct-capture", "no-direct-capture"}) {
         if (key == name) {
             return true;
         }
@@ -113,7 +119,8 @@ bool known_option(const std::string& key) {
 
 // Flags that take no value on the command line.
 bool is_switch(const std::string& key) {
-    return key == "no-synthetic-cursor" || key == "checksums";
+    return key == "no-synthetic-cursor" || key == "no-direct-capture" || key == "checksums" ||
+           key == "direct-capture";
 }
 
 std::string node_text(const toml::node& node) {
@@ -301,8 +308,8 @@ Result<AgentOptions, OptionsError> parse_agent_options(const std::vector<std::st
         if (const auto eq = key.find('='); eq != std::string::npos) {
             value = key.substr(eq + 1);
             key = key.substr(0, eq);
-        } else if (key == "no-synthetic-cursor") {
-            key = "synthetic-cursor";
+        } else if (key == "no-synthetic-cursor" || key == "no-direct-capture") {
+            key = key.substr(3);
             value = "false";
         } else if (is_switch(key)) {
             value = "true";
@@ -345,6 +352,9 @@ Capture:
                           animated test picture; never chosen by auto)
   --display NAME          X display for x11 (default: $DISPLAY)
   --fps N                 at most N frames per second (default 0: as fast as the screen changes)
+  --no-direct-capture     copy frames into the region instead of letting the X server write
+                          them there itself (direct capture: on where the server can map the
+                          region, i.e. MIT-SHM 1.2 and a region with a file descriptor)
 
 Where to write:
   --shm PATH              a file, e.g. /dev/shm/periscope (default: the ivshmem PCI device)
@@ -362,7 +372,8 @@ Other:
   --config FILE           read options from FILE (TOML) instead of the default places:
                           $XDG_CONFIG_HOME/periscope/agent.toml (~/.config/...), then
                           $XDG_CONFIG_DIRS/periscope/agent.toml (/etc/xdg/...)
-  --checksums             store a checksum of every frame (tests; costs CPU)
+  --checksums             store a checksum of every frame (tests; costs CPU; implies
+                          --no-direct-capture)
   --log LEVEL             debug, info (default), warn or error
   -h, --help              this text
   --version               version

@@ -23,6 +23,7 @@ struct AgentOptions {
     uint32_t buffers = 0;          // 0 = as many as fit (2..4)
     std::string log = "info";
     bool checksums = false;
+    bool direct_capture = true;  // let the X server write into the region (if it can)
     // synthetic source
     uint32_t synthetic_width = 1920;
     uint32_t synthetic_height = 1080;

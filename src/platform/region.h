@@ -45,6 +45,10 @@ class Region {
     virtual std::span<std::byte> bytes() = 0;
     // e.g. "/dev/shm/periscope (64 MiB)" or "ivshmem 0000:00:05.0 BAR2 (64 MiB, write-combined)"
     virtual const std::string& description() const = 0;
+    // A descriptor another process can map to reach the same memory (offset 0 = bytes()[0]), or
+    // -1 (mem:, or dup failed). Owned by the region and valid while it lives; close-on-exec.
+    // The agent lends it to the X server for direct capture (docs/design/agent.md).
+    virtual int fd() const = 0;
 };
 
 // On failure `detail` (if given) receives a sentence for the user: what failed, errno text, and

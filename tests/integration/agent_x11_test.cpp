@@ -29,7 +29,8 @@ struct Rig {
     std::vector<std::byte> frame;
     protocol::FrameInfo info;
 
-    explicit Rig(const char* tag) {
+    // `direct`: the X server writes into the region (the default); false: --no-direct-capture.
+    explicit Rig(const char* tag, bool direct = true) {
         test::XvfbConfig config;
         config.width = 800;
         config.height = 600;
@@ -45,8 +46,12 @@ struct Rig {
         client->sync();
         shm = "/dev/shm/periscope-agent-x11-" + std::string(tag) + "-" + std::to_string(getpid());
         ::unlink(shm.c_str());
-        agent.start(
-            {"--capture", "x11", "--display", xvfb->display(), "--shm", shm, "--shm-size", "8M"});
+        std::vector<std::string> args = {"--capture", "x11", "--display",  xvfb->display(),
+                                         "--shm",     shm,   "--shm-size", "8M"};
+        if (!direct) {
+            args.emplace_back("--no-direct-capture");
+        }
+        agent.start(args);
         const uint64_t deadline = monotonic_ns() + 10000 * MS;
         while (!region && monotonic_ns() < deadline) {
             auto r = platform::open_region(shm, {}, nullptr);
@@ -102,8 +107,19 @@ struct Rig {
     }
 };
 
-TEST(AgentX11, ConsumerReceivesExactlyTheServersPicture) {
-    Rig rig("pixels");
+// The picture, damage and resolution tests run twice: with direct capture and with the copy path.
+class AgentX11Paths : public ::testing::TestWithParam<bool> {
+  protected:
+    bool direct() const { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(CapturePath, AgentX11Paths, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return param.param ? "Direct" : "Copy";
+                         });
+
+TEST_P(AgentX11Paths, ConsumerReceivesExactlyTheServersPicture) {
+    Rig rig(direct() ? "pixels-direct" : "pixels-copy", direct());
     ASSERT_TRUE(rig.ready());
     ASSERT_TRUE(rig.frame_where([](const protocol::FrameInfo& i) { return i.damage.is_full(); }));
     EXPECT_EQ(rig.info.width, 800u);
@@ -112,10 +128,13 @@ TEST(AgentX11, ConsumerReceivesExactlyTheServersPicture) {
     EXPECT_TRUE(rig.equals_server_image());
     const std::string log = rig.agent.output();
     EXPECT_NE(log.find(rig.xvfb->display()), std::string::npos) << "names the display: " << log;
+    const char* path =
+        direct() ? "direct capture: the x11 source writes frames into" : "frames are copied into";
+    EXPECT_NE(log.find(path), std::string::npos) << "says how frames travel: " << log;
 }
 
-TEST(AgentX11, DamageCoversASmallChange) {
-    Rig rig("damage");
+TEST_P(AgentX11Paths, DamageCoversASmallChange) {
+    Rig rig(direct() ? "damage-direct" : "damage-copy", direct());
     ASSERT_TRUE(rig.ready());
     ASSERT_TRUE(rig.frame_where([](const protocol::FrameInfo&) { return true; }));
     // Let the first burst settle, then change 20x20 pixels.
@@ -177,8 +196,8 @@ TEST(AgentX11, CursorShapeAndPositionReachTheConsumer) {
     EXPECT_TRUE(moved);
 }
 
-TEST(AgentX11, RandrResolutionChangeIsFollowed) {
-    Rig rig("randr");
+TEST_P(AgentX11Paths, RandrResolutionChangeIsFollowed) {
+    Rig rig(direct() ? "randr-direct" : "randr-copy", direct());
     ASSERT_TRUE(rig.ready());
     ASSERT_TRUE(rig.frame_where([](const protocol::FrameInfo&) { return true; }));
     ASSERT_EQ(rig.xvfb->set_size(640, 480), 0);

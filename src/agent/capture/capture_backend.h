@@ -6,7 +6,9 @@
 //    Back-ends need no locks; they may run helper threads of their own, hidden behind this API.
 //  - The back-end owns the pixel memory of the frame it returns from grab(); the pointer stays
 //    valid until the next grab(), reconfigure() or the back-end's destruction.
-//  - The agent core owns the protocol Producer; back-ends never see the shared region.
+//  - The agent core owns the protocol Producer. Back-ends see the shared region only if they take
+//    part in direct capture (use_region/grab_into below), and then only as memory to write
+//    pixels into at the places the producer names.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +19,9 @@
 
 #include "core/result.h"
 #include "protocol/damage.h"
+#include "protocol/error.h"
 #include "protocol/layout.h"
+#include "protocol/producer.h"
 
 namespace periscope::agent {
 
@@ -65,6 +69,34 @@ struct CaptureEvents {
     bool geometry_changed = false;  // resolution or format changed: call reconfigure()
 };
 
+// Direct capture (docs/design/agent.md): the shared region as a back-end may lend it to its source.
+struct SharedRegion {
+    int fd = -1;                // maps the region from offset 0; owned by the agent, valid while
+                                // the back-end lives (a back-end that needs it longer dups it)
+    std::byte* base = nullptr;  // the agent's own mapping of it
+    uint64_t size = 0;
+};
+
+// Where grab_into() puts a frame: the agent's side, the protocol Producer behind it. Called only
+// from inside grab_into(), on the agent's thread.
+class FrameSink {
+  public:
+    virtual ~FrameSink() = default;
+    // Posts the frame (post before copy) and says where to write what: `to_copy` sorted by top
+    // row, all inside the shared region. An error means nothing is to be written.
+    virtual Result<protocol::FrameTarget, protocol::Error> begin(
+        const protocol::FrameDesc& desc, const protocol::DamageList& damage) = 0;
+    // Rows [0, rows) of the frame are final.
+    virtual void rows_done(uint32_t rows) = 0;
+};
+
+struct DirectGrab {
+    bool posted = false;  // false: sink.begin() refused (see `error`), nothing was written
+    protocol::Error error = protocol::Error::InvalidArgument;
+    protocol::FrameDesc desc;
+    uint64_t bytes_read = 0;  // bytes fetched from the source
+};
+
 class CaptureBackend {
   public:
     virtual ~CaptureBackend() = default;
@@ -88,6 +120,23 @@ class CaptureBackend {
     virtual const CursorShape* cursor_shape() const = 0;  // nullptr until one is known
     // A consumer asked to move the pointer (frame pixels). Back-ends that cannot, ignore it.
     virtual void move_cursor(int32_t x, int32_t y) = 0;
+
+    // --- Optional: direct capture. Back-ends that cannot keep these defaults. ---
+    // Offered once by the agent. True: the source now writes into the region and the agent calls
+    // grab_into() instead of grab(). False: `why` says why not (logged), the copy path stays.
+    virtual bool use_region(const SharedRegion& region, std::string* why) {
+        (void)region;
+        *why = "this source cannot write into the region";
+        return false;
+    }
+    // Like grab(), but the pixels go where `sink` says: takes the damage (all if `full`), calls
+    // sink.begin() once and, if it accepts, writes its `to_copy` and reports rows as they land.
+    // The caller ends the frame afterwards, also when this fails after begin().
+    virtual Result<DirectGrab, CaptureError> grab_into(bool full, FrameSink& sink) {
+        (void)full;
+        (void)sink;
+        return fail(CaptureError::Failed);
+    }
 };
 
 }  // namespace periscope::agent

@@ -20,11 +20,7 @@ constexpr size_t MAX_NAME_LENGTH = 249;  // memfd_create: 249 bytes plus the "me
 }  // namespace
 
 MemfdRegion::MemfdRegion(int fd, void* base, size_t size, std::string description)
-    : MappedRegion(base, size, size, std::move(description)), m_fd(fd) {}
-
-MemfdRegion::~MemfdRegion() {
-    close(m_fd);
-}
+    : MappedRegion(base, size, size, std::move(description), fd) {}
 
 Result<std::unique_ptr<MemfdRegion>, RegionError> open_memfd_region(std::string_view name,
                                                                     const RegionOptions& options,

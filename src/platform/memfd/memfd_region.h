@@ -14,14 +14,8 @@ namespace periscope::platform {
 
 class MemfdRegion final : public MappedRegion {
   public:
+    // Takes ownership of `fd`: it stays open (close-on-exec) while the region lives, as fd().
     MemfdRegion(int fd, void* base, size_t size, std::string description);
-    ~MemfdRegion() override;
-
-    // Stays open (close-on-exec) while the region lives; owned by the region, do not close it.
-    int fd() const { return m_fd; }
-
-  private:
-    int m_fd;
 };
 
 // `name` only labels the memfd in /proc/PID/fd; empty means "periscope". Size is options.size.

@@ -289,7 +289,7 @@ Result<std::unique_ptr<PciRegion>, RegionError> map_bar(
     std::string description =
         format_text("ivshmem %s BAR2 (%s, %s)", address.c_str(), format_size(size).c_str(),
                     write_combined ? "write-combined" : "uncached");
-    return std::make_unique<PciRegion>(address, path, write_combined, base, length,
+    return std::make_unique<PciRegion>(address, path, write_combined, fd, base, length,
                                        std::move(description));
 }
 
@@ -330,9 +330,9 @@ PciScan scan_pci_devices(const std::string& root) {
     return scan;
 }
 
-PciRegion::PciRegion(std::string address, std::string resource_path, bool write_combined,
+PciRegion::PciRegion(std::string address, std::string resource_path, bool write_combined, int fd,
                      void* base, size_t size, std::string description)
-    : MappedRegion(base, size, size, std::move(description)),
+    : MappedRegion(base, size, size, std::move(description), duplicate_fd(fd)),
       m_address(std::move(address)),
       m_resource_path(std::move(resource_path)),
       m_write_combined(write_combined) {}

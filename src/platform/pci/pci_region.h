@@ -33,8 +33,9 @@ PciScan scan_pci_devices(const std::string& root);
 
 class PciRegion final : public MappedRegion {
   public:
-    PciRegion(std::string address, std::string resource_path, bool write_combined, void* base,
-              size_t size, std::string description);
+    // Keeps a duplicate of `fd` (the open resource file) as fd().
+    PciRegion(std::string address, std::string resource_path, bool write_combined, int fd,
+              void* base, size_t size, std::string description);
 
     const std::string& address() const { return m_address; }
     // The sysfs file mapped: .../resource2_wc or .../resource2.

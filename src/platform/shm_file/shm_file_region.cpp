@@ -157,15 +157,15 @@ Result<std::unique_ptr<ShmFileRegion>, RegionError> map_file(const std::string& 
                       detail);
     }
     return std::make_unique<ShmFileRegion>(
-        path, file.created, base, length,
+        path, file.created, file.fd, base, length,
         format_text("%s (%s)", path.c_str(), format_size(size).c_str()));
 }
 
 }  // namespace
 
-ShmFileRegion::ShmFileRegion(std::string path, bool created, void* base, size_t size,
+ShmFileRegion::ShmFileRegion(std::string path, bool created, int fd, void* base, size_t size,
                              std::string description)
-    : MappedRegion(base, size, size, std::move(description)),
+    : MappedRegion(base, size, size, std::move(description), duplicate_fd(fd)),
       m_path(std::move(path)),
       m_created(created) {}
 
@@ -188,7 +188,7 @@ Result<std::unique_ptr<ShmFileRegion>, RegionError> open_shm_file_region(
         return fail(file.error());
     }
     auto region = map_file(path, *file, options, detail);
-    // The mapping keeps the file alive; the descriptor is no longer needed.
+    // The mapping keeps the file alive; the region holds its own duplicate of the descriptor.
     close(file->fd);
     if (!region && file->created) {
         // Leave nothing behind that a later open would mistake for QEMU's file.

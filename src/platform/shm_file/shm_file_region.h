@@ -16,7 +16,9 @@ constexpr const char* SHM_DIRECTORY = "/dev/shm";
 
 class ShmFileRegion final : public MappedRegion {
   public:
-    ShmFileRegion(std::string path, bool created, void* base, size_t size, std::string description);
+    // Keeps a duplicate of `fd` as fd().
+    ShmFileRegion(std::string path, bool created, int fd, void* base, size_t size,
+                  std::string description);
 
     const std::string& path() const { return m_path; }
     // True if this open created the file (options.create and it was missing).

@@ -37,6 +37,10 @@ TEST(AgentOptions, DefaultsAndCommandLine) {
     EXPECT_FALSE(c->synthetic_cursor);
     EXPECT_EQ(c->buffers, 3u);
     EXPECT_TRUE(c->checksums);
+    EXPECT_TRUE(o->direct_capture) << "direct capture is on by default";
+    auto d = parse({"--no-direct-capture"}, &message);
+    ASSERT_TRUE(d) << message;
+    EXPECT_FALSE(d->direct_capture);
 }
 
 TEST(AgentOptions, BadValuesSayWhat) {
@@ -62,7 +66,8 @@ TEST(AgentOptions, HelpListsEveryOption) {
     for (const char* option :
          {"--capture", "--display", "--fps", "--shm", "--shm-size", "--device", "--buffers",
           "--synthetic-size", "--synthetic-fps", "--synthetic-format", "--no-synthetic-cursor",
-          "--config", "--checksums", "--log", "--help", "--version", "Exit status"}) {
+          "--no-direct-capture", "--config", "--checksums", "--log", "--help", "--version",
+          "Exit status"}) {
         EXPECT_NE(message.find(option), std::string::npos) << option;
     }
     EXPECT_EQ(parse({"--version"}, &message).error(), OptionsError::Version);
@@ -91,7 +96,8 @@ TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
     {
         std::ofstream out(home + "/periscope/agent.toml");
         out << "capture = \"synthetic\"\nfps = 25\nshm = \"/dev/shm/from-config\"\n"
-               "shm-size = \"16M\"\nlog = \"warn\"\n[synthetic]\nsize = \"800x600\"\n"
+               "shm-size = \"16M\"\nlog = \"warn\"\ndirect-capture = false\n[synthetic]\nsize = "
+               "\"800x600\"\n"
                "cursor = false\nformat = \"RGB10A2\"\n";
     }
     Environment env;
@@ -105,6 +111,7 @@ TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
     EXPECT_EQ(o->shm, "/dev/shm/from-config");
     EXPECT_EQ(o->shm_size, 16u << 20);
     EXPECT_EQ(o->log, "warn");
+    EXPECT_FALSE(o->direct_capture);
     EXPECT_EQ(o->synthetic_width, 800u);
     EXPECT_FALSE(o->synthetic_cursor);
     EXPECT_EQ(o->synthetic_format, protocol::Format::RGB10A2);

@@ -27,6 +27,7 @@ TEST(MemoryRegion, HasTheRequestedSizeZeroFilledAndPageAligned) {
         EXPECT_EQ(bytes.size(), size);
         EXPECT_EQ(reinterpret_cast<uintptr_t>(bytes.data()) % PAGE, 0u);
         EXPECT_TRUE(all_zero(bytes));
+        EXPECT_EQ((*region)->fd(), -1);  // private memory: nothing to lend
         bytes.front() = std::byte{1};
         bytes.back() = std::byte{2};
         EXPECT_EQ(bytes.back(), std::byte{2});

@@ -158,6 +158,7 @@ TEST_F(PciRegionTest, WritesThroughTheMappingLandInTheResourceFile) {
     {
         auto region = open_region("pci:#1", RegionOptions{}, nullptr);
         ASSERT_TRUE(region);
+        EXPECT_GE((*region)->fd(), 0);  // the resource file, for direct capture
         auto bytes = (*region)->bytes();
         std::memcpy(bytes.data(), "guest wrote this", 16);
         std::memcpy(bytes.data() + MIB - 4, "end!", 4);

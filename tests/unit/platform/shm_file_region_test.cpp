@@ -1,7 +1,9 @@
 #include "platform/shm_file/shm_file_region.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,6 +123,26 @@ TEST_F(ShmFileRegionTest, TwoMappingsSeeEachOthersWrites) {
     EXPECT_EQ(std::memcmp(b.data() + 4096, "written via first", 18), 0);
     b[MIB - 1] = std::byte{0x42};
     EXPECT_EQ(a[MIB - 1], std::byte{0x42});
+}
+
+TEST_F(ShmFileRegionTest, FdMapsTheSameMemoryAndIsCloseOnExec) {
+    RegionOptions options;
+    options.create = true;
+    options.size = MIB;
+    auto region = open_region(path("lent"), options);
+    ASSERT_TRUE(region);
+    const int fd = (*region)->fd();
+    ASSERT_GE(fd, 0);
+    EXPECT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+    struct stat st {};
+    ASSERT_EQ(fstat(fd, &st), 0);
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), MIB);
+    // What a peer (the X server) maps through the descriptor is the region itself.
+    void* peer = mmap(nullptr, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ASSERT_NE(peer, MAP_FAILED);
+    std::memcpy(static_cast<char*>(peer) + 8192, "from the peer", 13);
+    EXPECT_EQ(std::memcmp((*region)->bytes().data() + 8192, "from the peer", 13), 0);
+    munmap(peer, MIB);
 }
 
 TEST_F(ShmFileRegionTest, WritesReachTheFileAfterTheRegionIsGone) {

@@ -162,9 +162,9 @@ TEST(Transport, PerBufferDamageCopiesOnlyStaleArea) {
     const uint64_t before = rig.producer->stats().bytes_copied;
     ASSERT_TRUE(
         rig.producer->publish(desc(), image.pixels.data(), image.stride(), damage_of({r3})));
-    // Frame 6 reuses the buffer of frame 3, which missed frames 4 and 5: r1 + r2 + r3, nothing
-    // more.
-    EXPECT_EQ(rig.producer->stats().bytes_copied - before, (area(r1) + area(r2) + area(r3)) * 4);
+    // Newest-first: frame 6 reuses the buffer of frame 4 (not the latest, frame 5's), which
+    // missed only frame 5: r2 + r3, nothing more.
+    EXPECT_EQ(rig.producer->stats().bytes_copied - before, (area(r2) + area(r3)) * 4);
     FrameInfo info;
     EXPECT_EQ(read_all(*consumer, &info), image.pixels);
     EXPECT_EQ(info.serial, 6u);

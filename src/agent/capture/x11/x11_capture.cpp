@@ -272,10 +272,12 @@ Result<void, CaptureError> X11Capture::allocate_image(std::string* detail) {
         return fail(CaptureError::Failed);
     }
     const uint32_t stride = width * protocol::bytes_per_pixel(m_format);
-    const uint64_t image_bytes = align_up(uint64_t{stride} * height, PAGE_SIZE);
-    // Damage grabs larger than half the screen fetch the whole screen instead (one request, no
-    // copy), so the scratch area never needs more than that.
-    const uint64_t scratch_bytes = align_up(image_bytes / 2, PAGE_SIZE);
+    const uint64_t frame_bytes = align_up(uint64_t{stride} * height, PAGE_SIZE);
+    // With direct capture the frames live in the shared region: only the scratch area is ours.
+    const uint64_t image_bytes = m_lent ? 0 : frame_bytes;
+    // Damage grabs larger than half the screen fetch the whole screen (or, direct, whole rows)
+    // instead: one request, no copy, so the scratch area never needs more than that.
+    const uint64_t scratch_bytes = align_up(frame_bytes / 2, PAGE_SIZE);
     // The old segment goes before the new one is made, so peak memory stays lower; until a new
     // one exists grab() fails (Failed) and poll() keeps asking for reconfigure().
     m_shm.reset();
@@ -300,7 +302,7 @@ Result<void, CaptureError> X11Capture::allocate_image(std::string* detail) {
     m_frame.width = width;
     m_frame.height = height;
     m_frame.stride = stride;
-    m_frame.pixels = m_shm->data();
+    m_frame.pixels = m_lent ? nullptr : m_shm->data();
     m_need_full = true;
     return {};
 }
@@ -310,6 +312,7 @@ X11Capture::~X11Capture() {
         return;
     }
     m_shm.reset();
+    m_lent.reset();
     if (xcb_connection_has_error(m_connection) == 0) {
         if (m_damage != 0) {
             xcb_damage_destroy(m_connection, m_damage);
@@ -327,8 +330,10 @@ std::string X11Capture::describe() const {
         "X11 display %s: %ux%u, depth %u, %s; MIT-SHM (%s), DAMAGE, XFIXES%s%s; pointer sampled "
         "every %llu ms (%llu ms at rest)",
         m_display.c_str(), m_width, m_height, m_depth, protocol::to_string(m_format),
-        shm_fd_passing() ? "fd passing" : "SysV", m_have_randr ? ", RANDR" : "",
-        m_have_xtest ? ", XTEST" : "",
+        m_lent             ? "direct into the region"
+        : shm_fd_passing() ? "fd passing"
+                           : "SysV",
+        m_have_randr ? ", RANDR" : "", m_have_xtest ? ", XTEST" : "",
         static_cast<unsigned long long>(POINTER_ACTIVE_INTERVAL_NS / NS_PER_MS),
         static_cast<unsigned long long>(POINTER_IDLE_INTERVAL_NS / NS_PER_MS));
 }
@@ -515,11 +520,17 @@ Result<CaptureEvents, CaptureError> X11Capture::poll(uint64_t timeout_ns) {
     }
 }
 
-Result<protocol::DamageList, CaptureError> X11Capture::take_damage() {
+Result<protocol::DamageList, CaptureError> X11Capture::take_damage(bool full) {
     const xcb_void_cookie_t subtract =
-        xcb_damage_subtract(m_connection, m_damage, XCB_NONE, m_region);
+        xcb_damage_subtract(m_connection, m_damage, XCB_NONE, full ? XCB_NONE : m_region);
     m_subtract_sequence = subtract.sequence;
     m_subtracted = true;
+    if (full) {
+        // Sent ahead of the image requests: whatever is drawn after it raises a new event.
+        protocol::DamageList damage;
+        damage.set_full();
+        return damage;
+    }
     xcb_generic_error_t* raw_error = nullptr;
     XcbReply<xcb_xfixes_fetch_region_reply_t> region(xcb_xfixes_fetch_region_reply(
         m_connection, xcb_xfixes_fetch_region(m_connection, m_region), &raw_error));
@@ -619,17 +630,15 @@ Result<const CapturedFrame*, CaptureError> X11Capture::grab(bool full) {
     if (lost("grab")) {
         return fail(CaptureError::ConnectionLost);
     }
-    if (!m_shm) {
-        return fail(CaptureError::Failed);  // a reconfigure() failed; it is still due
+    if (!m_shm || m_lent) {
+        // No segment: a reconfigure() failed and is still due. Lent region: grab_into() only.
+        return fail(CaptureError::Failed);
     }
     // Taken before the pixels: whatever is drawn from now on raises a new damage event.
-    auto damage = take_damage();
+    auto damage = take_damage(full || m_need_full);
     if (!damage) {
         m_need_full = true;  // the subtract may have happened: its damage is gone
         return fail(damage.error());
-    }
-    if (full || m_need_full) {
-        damage->set_full();
     }
     uint64_t scratch_needed = 0;
     for (const protocol::Rect& r : damage->rects()) {

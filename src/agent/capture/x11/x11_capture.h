@@ -14,17 +14,10 @@
 //    change); the position is sampled with QueryPointer (x11_cursor.h says why and how often).
 //  - Geometry: RandR screen change notify (and root ConfigureNotify when RandR is absent).
 //
-// Capturing straight into the shared region (not done): the X server would have to ShmGetImage
-// into the ivshmem BAR. MIT-SHM 1.2 attaches any fd the server can mmap at offset 0, and inside
-// the guest the BAR is /sys/bus/pci/devices/<dev>/resource2_wc (mode 0600, root; mmap at offset 0
-// of the whole BAR, write-combined — resource2 would be uncached and very slow). An agent running
-// as root could pass that fd if the server accepts it (it fstat()s the fd for the size, and sysfs
-// resource files report the BAR size). Then: offsets are 32-bit (BAR ≤ 4 GiB addressable); the
-// server writes packed sub-images, so only full-row rectangles of a buffer whose stride is
-// width × 4 could land in place, other rectangles still need a copy; the protocol's post-before-
-// copy (rows_ready advancing) would need the request split into row strips; and the producer,
-// not the back-end, chooses the destination buffer, so this interface would need a "grab into
-// this buffer, with this stale area" call. Worth it only if the copy shows up in profiles.
+//  - Direct capture (x11_direct.cpp, docs/design/agent.md): once the agent lends the shared region
+//    (use_region), the server writes frames straight into the producer's buffers: whole-row
+//    rectangles in place, in strips so the write pointer advances; narrower ones through the
+//    scratch area. The segment then holds only the scratch area.
 #pragma once
 
 #include <xcb/damage.h>
@@ -33,6 +26,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/capture/capture_backend.h"
 #include "agent/capture/capture_table.h"
@@ -59,6 +53,8 @@ class X11Capture final : public CaptureBackend {
     Result<CaptureEvents, CaptureError> poll(uint64_t timeout_ns) override;
     Result<const CapturedFrame*, CaptureError> grab(bool full) override;
     Result<void, CaptureError> reconfigure() override;
+    bool use_region(const SharedRegion& region, std::string* why) override;
+    Result<DirectGrab, CaptureError> grab_into(bool full, FrameSink& sink) override;
 
     CursorPosition cursor_position() const override { return m_cursor; }
     const CursorShape* cursor_shape() const override { return m_have_shape ? &m_shape : nullptr; }
@@ -66,6 +62,7 @@ class X11Capture final : public CaptureBackend {
 
     // For tests and describe().
     bool shm_fd_passing() const { return m_shm && m_shm->fd_passing(); }
+    bool direct() const { return m_lent != nullptr; }
 
   private:
     X11Capture() = default;
@@ -80,11 +77,18 @@ class X11Capture final : public CaptureBackend {
     bool fetch_cursor_shape(CaptureEvents* events);
     void sample_pointer(uint64_t now, CaptureEvents* events);
     void update_visibility(CaptureEvents* events);
-    Result<protocol::DamageList, CaptureError> take_damage();
+    // Moves the server's accumulated damage to us. `full`: the whole screen is fetched anyway, so
+    // the damage is only reset (no round trip) and the list returned is full.
+    Result<protocol::DamageList, CaptureError> take_damage(bool full);
     // ShmGetImage of the damage (or the whole screen) into the image; `bytes_read` = pixel bytes
     // the server sent.
     Result<void, CaptureError> fetch(const protocol::DamageList& damage, bool whole,
                                      uint64_t* bytes_read);
+    // Direct capture: splits `to_copy` into requests into the lent region (whole rows) or the
+    // scratch area, sorted by top row; false if the target lies outside the region.
+    bool plan_direct(const protocol::FrameTarget& target);
+    Result<void, CaptureError> fetch_direct(const protocol::FrameTarget& target, FrameSink& sink,
+                                            uint64_t* bytes_read);
 
     xcb_connection_t* m_connection = nullptr;
     std::string m_display;  // as given or from $DISPLAY, for messages
@@ -100,6 +104,18 @@ class X11Capture final : public CaptureBackend {
     size_t m_image_bytes = 0;     // the image at offset 0 of the segment
     size_t m_scratch_offset = 0;  // then the scratch area for packed sub-images
     size_t m_scratch_bytes = 0;
+
+    // Direct capture: the shared region as the server sees it, and the plan of one grab_into().
+    struct DirectPiece {
+        protocol::Rect rect;
+        uint32_t offset = 0;   // in the region (in place) or in our segment (scratch)
+        bool scratch = false;  // packed in the scratch area: rows are copied into the buffer
+    };
+    std::unique_ptr<X11ShmSegment> m_lent;
+    std::byte* m_lent_base = nullptr;
+    uint64_t m_lent_size = 0;
+    std::vector<DirectPiece> m_pieces;
+    std::vector<xcb_shm_get_image_cookie_t> m_cookies;
 
     uint8_t m_damage_event = 0;  // first event codes of the extensions
     uint8_t m_xfixes_event = 0;

@@ -1,5 +1,6 @@
 #include "agent/capture/x11/x11_shm.h"
 
+#include <fcntl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -40,6 +41,34 @@ Result<std::unique_ptr<X11ShmSegment>, CaptureError> X11ShmSegment::create(
         *detail += "; fd passing: " + fd_detail;
     }
     return fail(CaptureError::Failed);
+}
+
+Result<std::unique_ptr<X11ShmSegment>, CaptureError> X11ShmSegment::lend(
+    xcb_connection_t* connection, int fd, std::byte* data, size_t size, std::string* detail) {
+    std::unique_ptr<X11ShmSegment> segment(new X11ShmSegment(connection, size));
+    segment->m_owns_memory = false;
+    segment->m_id = xcb_generate_id(connection);
+    // libxcb closes the descriptor it sends; the lender keeps its own.
+    const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+        *detail = "duplicating the region's descriptor: " + errno_text(errno);
+        return fail(CaptureError::Failed);
+    }
+    const xcb_void_cookie_t cookie = xcb_shm_attach_fd_checked(connection, segment->m_id, copy, 0);
+    XcbReply<xcb_generic_error_t> error(xcb_request_check(connection, cookie));
+    if (xcb_connection_has_error(connection) != 0) {
+        *detail = "the X server connection broke while lending it the region";
+        return fail(CaptureError::ConnectionLost);
+    }
+    if (error) {
+        // BadAccess: the server could not fstat or mmap it (another machine, a sandbox).
+        *detail = format_text("the X server refused to map the region (ShmAttachFd: X error %u)",
+                              error->error_code);
+        return fail(CaptureError::Failed);
+    }
+    segment->m_data = data;
+    segment->m_attached = true;
+    return segment;
 }
 
 bool X11ShmSegment::attach_memfd(std::string* detail) {
@@ -110,7 +139,7 @@ X11ShmSegment::~X11ShmSegment() {
         xcb_shm_detach(m_connection, m_id);
         xcb_flush(m_connection);
     }
-    if (m_data != nullptr) {
+    if (m_data != nullptr && m_owns_memory) {
         if (m_sysv_id >= 0) {
             shmdt(m_data);
         } else {

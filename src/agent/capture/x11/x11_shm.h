@@ -21,6 +21,13 @@ class X11ShmSegment {
     static Result<std::unique_ptr<X11ShmSegment>, CaptureError> create(xcb_connection_t* connection,
                                                                        size_t size, bool try_fd,
                                                                        std::string* detail);
+    // Lends memory the caller already mapped from `fd` (the shared region) to the server:
+    // MIT-SHM 1.2 only. The server maps the whole file read-write; the segment does not own the
+    // memory (no unmap) and passes the server a duplicate of `fd`.
+    static Result<std::unique_ptr<X11ShmSegment>, CaptureError> lend(xcb_connection_t* connection,
+                                                                     int fd, std::byte* data,
+                                                                     size_t size,
+                                                                     std::string* detail);
     ~X11ShmSegment();
     X11ShmSegment(const X11ShmSegment&) = delete;
     X11ShmSegment& operator=(const X11ShmSegment&) = delete;
@@ -42,6 +49,7 @@ class X11ShmSegment {
     std::byte* m_data = nullptr;
     int m_sysv_id = -1;  // >= 0: a SysV segment (shmat'ed), else an mmap'ed memfd
     bool m_attached = false;
+    bool m_owns_memory = true;  // false: lent memory, the lender unmaps it
 };
 
 }  // namespace periscope::agent
