@@ -1,7 +1,5 @@
 // periscope-agent's options: the command line, and a TOML config file with the same keys
-// (command line wins). Config file: --config FILE, else the first of
-// $XDG_CONFIG_HOME/periscope/agent.toml (default ~/.config/...), then each of $XDG_CONFIG_DIRS
-// (default /etc/xdg) + /periscope/agent.toml.
+// (command line wins), through src/options (config file: periscope/agent.toml in the XDG places).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "options/options.h"
 #include "protocol/layout.h"
 
 namespace periscope::agent {
@@ -34,20 +33,8 @@ struct AgentOptions {
     std::string config_file;  // the file that was read, empty if none
 };
 
-enum class OptionsError {
-    Usage,    // bad command line: message says what
-    Config,   // bad config file: message names file, key and problem
-    Help,     // --help: message is the help text (exit 0)
-    Version,  // --version: message is the version line (exit 0)
-};
-
-// `environment` lookups go through getenv unless a test passes its own values.
-struct Environment {
-    std::string xdg_config_home;  // empty = unset
-    std::string xdg_config_dirs;
-    std::string home;
-    static Environment from_process();
-};
+using options::Environment;
+using options::OptionsError;
 
 Result<AgentOptions, OptionsError> parse_agent_options(const std::vector<std::string>& args,
                                                        const Environment& environment,
@@ -58,8 +45,5 @@ Result<void, OptionsError> apply_config(const std::string& toml_text, const std:
                                         AgentOptions* options, std::string* message);
 
 std::string agent_help_text();
-
-// "64M", "64MiB", "1G", "67108864" -> bytes.
-bool parse_size(const std::string& text, uint64_t* bytes);
 
 }  // namespace periscope::agent

@@ -79,8 +79,22 @@ std::string format_bytes_and_mib(uint64_t bytes) {
                        to_mib(bytes));
 }
 
+namespace {
+thread_local bool t_quiet = false;
+}  // namespace
+
+QuietReports::QuietReports(bool quiet) : m_previous(t_quiet) {
+    t_quiet = quiet;
+}
+
+QuietReports::~QuietReports() {
+    t_quiet = m_previous;
+}
+
 Unexpected<RegionError> report(RegionError error, std::string message, std::string* detail) {
-    PERISCOPE_LOG_ERROR(MODULE, "%s: %s", to_string(error), message.c_str());
+    if (!t_quiet) {
+        PERISCOPE_LOG_ERROR(MODULE, "%s: %s", to_string(error), message.c_str());
+    }
     if (detail != nullptr) {
         *detail = std::move(message);
     }

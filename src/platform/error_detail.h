@@ -20,7 +20,21 @@ std::string format_size(uint64_t bytes);
 std::string format_bytes_and_mib(uint64_t bytes);
 
 // Logs `message` as the error's origin and hands it to the caller's `detail`.
+// Logs `message` (unless a QuietReports is active on this thread), stores it in `detail`.
 Unexpected<RegionError> report(RegionError error, std::string message, std::string* detail);
+
+// While one lives, report() on this thread only fills `detail`: the caller reports failures
+// itself (RegionOptions::quiet). Thread-local, so concurrent opens do not affect each other.
+class QuietReports {
+  public:
+    explicit QuietReports(bool quiet);
+    ~QuietReports();
+    QuietReports(const QuietReports&) = delete;
+    QuietReports& operator=(const QuietReports&) = delete;
+
+  private:
+    bool m_previous;
+};
 
 // "`what` is N bytes (x MiB) but M bytes (y MiB) are needed", or "`what` is empty" when
 // `needed` says nothing more; with `qemu_hint`, then "; give QEMU a larger size= ...".

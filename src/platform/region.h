@@ -37,6 +37,9 @@ struct RegionOptions {
     uint64_t size = 0;            // shm: with create, size a new or empty file; memfd/mem: the size
     uint64_t min_size = 0;        // fail with TooSmall below this
     bool write_combining = true;  // pci: prefer resource2_wc
+    // Failures are logged where they happen unless the caller reports them itself (a viewer that
+    // retries every 500 ms logs each distinct problem once); `detail` carries the text either way.
+    bool quiet = false;
 };
 
 class Region {

@@ -77,6 +77,7 @@ std::span<const RegionBackend> region_backends() {
 Result<std::unique_ptr<Region>, RegionError> open_region(std::string_view spec,
                                                          const RegionOptions& options,
                                                          std::string* detail) {
+    const QuietReports quiet(options.quiet);
     if (!spec.empty() && spec.front() == '/') {
         return open_erased<open_shm_file_region>(spec, options, detail);
     }

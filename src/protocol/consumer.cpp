@@ -272,6 +272,13 @@ void Consumer::detach() {
     m_state = ConsumerState::Waiting;
 }
 
+void Consumer::abandon() {
+    m_holding = false;
+    m_slot = -1;
+    m_state = ConsumerState::Waiting;
+    m_mapping = {};  // any later call sees an empty region and attaches to nothing
+}
+
 bool Consumer::has_new_frame() const {
     if (m_state != ConsumerState::Attached && m_state != ConsumerState::Lost) {
         return false;

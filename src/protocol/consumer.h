@@ -76,6 +76,11 @@ class Consumer {
     int slot_index() const { return m_slot; }
     const ConsumerStats& stats() const { return m_stats; }
 
+    // The mapping must not be touched any more (its file shrank: reads would fault): forgets the
+    // slot, the hold and the session without writing to the region. The producer evicts the slot
+    // by its stale heartbeat. The consumer stays Waiting until destroyed.
+    void abandon();
+
     // --- frames ---
     // One acquire load: is there a frame newer than the one last taken?
     bool has_new_frame() const;

@@ -136,15 +136,15 @@ TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
 
 TEST(AgentOptions, Sizes) {
     uint64_t bytes = 0;
-    EXPECT_TRUE(parse_size("64M", &bytes));
+    EXPECT_TRUE(options::parse_size("64M", &bytes));
     EXPECT_EQ(bytes, 64u << 20);
-    EXPECT_TRUE(parse_size("1GiB", &bytes));
+    EXPECT_TRUE(options::parse_size("1GiB", &bytes));
     EXPECT_EQ(bytes, 1u << 30);
-    EXPECT_TRUE(parse_size("4096", &bytes));
+    EXPECT_TRUE(options::parse_size("4096", &bytes));
     EXPECT_EQ(bytes, 4096u);
-    EXPECT_FALSE(parse_size("M", &bytes));
-    EXPECT_FALSE(parse_size("12T", &bytes));
-    EXPECT_FALSE(parse_size("-5", &bytes));
+    EXPECT_FALSE(options::parse_size("M", &bytes));
+    EXPECT_FALSE(options::parse_size("12T", &bytes));
+    EXPECT_FALSE(options::parse_size("-5", &bytes));
 }
 
 }  // namespace

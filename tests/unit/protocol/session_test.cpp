@@ -2,6 +2,7 @@
 // consumers, garbage regions. Time is passed in explicitly, so these tests do not sleep.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "core/clock.h"
@@ -92,6 +93,25 @@ TEST(Session, HeartbeatLossAndRecovery) {
     rig.producer->service(stop + 700 * MS);
     EXPECT_EQ(consumer.poll(stop + 700 * MS), ConsumerState::Attached);
     EXPECT_EQ(consumer.stats().sessions, 1u);
+}
+
+TEST(Session, AbandonedConsumerNeverWritesTheRegionAgain) {
+    Rig rig;
+    auto consumer = std::make_unique<Consumer>(rig.buffer.span(), consumer_config());
+    ASSERT_EQ(consumer->poll(rig.t0), ConsumerState::Attached);
+    ASSERT_TRUE(consumer->has_slot());
+    const int slot = consumer->slot_index();
+    const Image image = make_image(W, H, 0);
+    ASSERT_TRUE(rig.producer->publish(desc(), image.pixels.data(), image.stride(), full_damage()));
+    ASSERT_TRUE(consumer->acquire());  // holds a buffer
+    const std::vector<std::byte> before(rig.buffer.data(), rig.buffer.data() + rig.buffer.size());
+    consumer->abandon();  // as if the file had shrunk under the mapping
+    EXPECT_EQ(consumer->poll(rig.t0 + 10 * MS), ConsumerState::Waiting);
+    EXPECT_FALSE(consumer->has_new_frame());
+    consumer.reset();
+    // Slot, hold and everything else untouched: the producer evicts the slot by its heartbeat.
+    EXPECT_EQ(std::memcmp(before.data(), rig.buffer.data(), before.size()), 0);
+    EXPECT_NE(load(rig.slot(slot).owner, std::memory_order_relaxed), 0u);
 }
 
 TEST(Session, RestartIsSeenAtOnceAndReattached) {
