@@ -11,8 +11,9 @@ namespace {
 
 constexpr const char* MODULE = "render";
 
-// Caller bugs could repeat every frame: say it a few times, then stop.
-RateLimitedLog g_reject_log;
+// Caller bugs could repeat every frame: say it a few times, then stop. Per thread, so that these
+// functions share no state between threads.
+thread_local RateLimitedLog g_reject_log;
 
 Unexpected<RenderError> reject(const char* format, ...) __attribute__((format(printf, 1, 2)));
 Unexpected<RenderError> reject(const char* format, ...) {

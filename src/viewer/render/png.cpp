@@ -16,10 +16,13 @@ namespace {
 constexpr const char* MODULE = "png";
 constexpr uint32_t MAX_SIDE = 16384;
 
+// Per thread, so that the functions share no state between threads.
+thread_local RateLimitedLog g_log;
+
 Unexpected<PngError> report(PngError error, const std::string& text, std::string* detail) {
     if (detail != nullptr) {
         *detail = text;
-    } else {
+    } else if (g_log.allow()) {
         PERISCOPE_LOG_ERROR(MODULE, "%s", text.c_str());
     }
     return fail(error);

@@ -21,8 +21,8 @@ const char* to_string(PngError error);
 
 // Writes `rgba` (RGBA8, top row first, width * 4 bytes a row) as a PNG at `path`, through
 // `path.tmp-<pid>` and rename(), so a reader sees the old file or the new one, never half of one.
-// What went wrong (with the path and errno text) goes to *detail if given, else to the log: a
-// screenshot rewritten every 100 ms can fail as often, so the caller decides how often to say it.
+// What went wrong (with the path and errno text) goes to *detail if given, else to the log, at
+// most 20 times a thread: a screenshot rewritten every 100 ms can fail as often.
 Result<void, PngError> write_png(const std::string& path, uint32_t width, uint32_t height,
                                  std::span<const std::byte> rgba, std::string* detail = nullptr);
 

@@ -228,9 +228,7 @@ Result<void, RenderError> GlRenderer::upload(const std::byte* src, uint32_t stri
     if (!mapping) {
         return fail(mapping.error());
     }
-    const CopyKind kind =
-        plan->total_bytes >= m_options.stream_threshold ? CopyKind::NonTemporal : CopyKind::Memcpy;
-    pack_upload(*plan, m_frame, src, stride, mapping->data, kind);
+    pack_upload(*plan, m_frame, src, stride, mapping->data, m_options.pbo_copy);
     if (!m_stream.unmap()) {
         m_stream.release();
         return fail(RenderError::OutOfMemory);

@@ -10,9 +10,11 @@
 // GL state after draw(), which the overlay drawn next can rely on: framebuffer 0 bound, viewport
 // the whole window, program 0, vertex array 0, GL_TEXTURE0 active with texture 0 bound, blending,
 // scissor, depth, stencil and face culling disabled, colour writes on, GL_PIXEL_UNPACK_BUFFER 0.
-// draw() itself sets everything it depends on, whatever the overlay left. Every other method
-// leaves the same bindings (0) behind; none of them changes the pixel-store defaults
-// (GL_UNPACK_ALIGNMENT 4, GL_UNPACK_ROW_LENGTH 0, GL_PACK_* likewise).
+// draw() itself sets everything it depends on, whatever the overlay left. The other methods leave
+// the same bindings (0) behind; configure_frame also leaves the scissor test off and the clear
+// colour black. upload and set_cursor set the unpack pixel-store state to the GL defaults they rely
+// on (alignment 4, row length and skips 0) and leave it so; read_pixels does the same for the pack
+// state.
 #pragma once
 
 #include <epoxy/gl.h>
@@ -27,16 +29,15 @@
 
 namespace periscope::viewer {
 
-// The defaults were chosen with bench/bench_viewer_upload (docs/benchmarks.md); the others are
-// there to be measured against.
+// The defaults were chosen by measuring them against the others with bench/bench_viewer_upload.cpp.
 struct GlRendererOptions {
     PboMode pbo_mode = PboMode::Ring;
     uint32_t pbo_slots = 3;
     bool pbo_reuse_idle = true;  // start a full ring buffer over when the GPU is done with it
-    // Uploads of at least this many bytes in one call are copied into the PBO with non-temporal
-    // stores. Smaller ones stay in the cache, where a software driver reads them right back (on
-    // llvmpipe a 1080p frame uploads faster cached, a 4K frame streamed).
-    size_t stream_threshold = size_t{16} << 20;
+    // How rows are copied into the PBO. Cached copies measured faster on llvmpipe at 1080p and 4K
+    // alike (the driver reads the copy right back); NonTemporal is there to measure on GPUs that
+    // hand out write-combined PBO memory.
+    CopyKind pbo_copy = CopyKind::Memcpy;
 };
 
 class GlRenderer final : public Renderer {

@@ -8,7 +8,8 @@
 // still in the CPU's caches), else the stream moves to the next buffer, which gets fresh storage
 // (orphaned) if it is still in use too. Storage stays allocated, so no page is faulted in twice.
 // Orphan: one buffer given new storage for every upload (glBufferData(NULL)); kept for the
-// benchmark's comparison (docs/benchmarks.md): on Mesa every 4K frame then pays for new pages.
+// benchmark's comparison (bench/bench_viewer_upload.cpp): on Mesa every upload then pays for new
+// pages, 1.7x the ring's time for a 4K frame.
 //
 // Main thread, GL context current. Leaves GL_PIXEL_UNPACK_BUFFER bound between map() and
 // release(); release() unbinds it.

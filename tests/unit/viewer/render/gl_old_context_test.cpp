@@ -7,7 +7,7 @@
 #include <string>
 
 #include "support/xvfb.h"
-#include "unit/viewer/render/pin_gl_driver.h"
+#include "unit/viewer/render/gl_test_env.h"
 #include "viewer/render/gl/gl_renderer.h"
 
 namespace periscope::viewer {
@@ -18,6 +18,7 @@ TEST(GlOldContext, CreateFailsWithUnavailableAndSaysWhy) {
     auto xvfb = periscope::test::Xvfb::start(periscope::test::XvfbConfig{}, &error);
     ASSERT_TRUE(xvfb) << error;
     setenv("MESA_GL_VERSION_OVERRIDE", "3.0", 1);
+    test::single_threaded_gl_driver();
     setenv("DISPLAY", xvfb->display().c_str(), 1);
     ASSERT_EQ(SDL_InitSubSystem(SDL_INIT_VIDEO), 0) << SDL_GetError();
     // No profile or version asked for: a legacy context, which the override caps at 3.0.

@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "support/gl_window.h"
 #include "support/xvfb.h"
-#include "unit/viewer/render/pin_gl_driver.h"
+#include "unit/viewer/render/gl_test_env.h"
 #include "unit/viewer/render/render_checks.h"
 #include "unit/viewer/render/test_frames.h"
 #include "viewer/render/gl/gl_program.h"
@@ -47,6 +47,7 @@ class GlRendererTest : public ::testing::Test {
         std::string error;
         m_xvfb = periscope::test::Xvfb::start(periscope::test::XvfbConfig{}, &error);
         ASSERT_TRUE(m_xvfb) << error;
+        test::single_threaded_gl_driver();
         m_window = periscope::test::GlWindow::open(m_xvfb->display(), WINDOW_W, WINDOW_H, &error);
         ASSERT_TRUE(m_window) << error;
         ASSERT_EQ(m_window->width(), static_cast<int>(WINDOW_W));
@@ -535,6 +536,7 @@ class GlAlphaWindowTest : public GlRendererTest {
         // GlWindow sets no alpha size; attributes set before it opens persist (SDL's video
         // subsystem is reference-counted, so ours stays up until TearDown).
         setenv("DISPLAY", m_xvfb->display().c_str(), 1);
+        test::single_threaded_gl_driver();
         ASSERT_EQ(SDL_InitSubSystem(SDL_INIT_VIDEO), 0) << SDL_GetError();
         m_video = true;
         SDL_GL_SetAttribute(SDL_GL_ALPHA_SIZE, 8);
