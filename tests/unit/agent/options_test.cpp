@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace periscope::agent {
 namespace {
 
@@ -74,24 +76,10 @@ TEST(AgentOptions, HelpListsEveryOption) {
     EXPECT_NE(message.find("periscope-agent"), std::string::npos);
 }
 
-// A directory of its own, removed however the test ends (a failed ASSERT returns early).
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char name[] = "/tmp/periscope-agent-config-XXXXXX";  // mkdtemp's template
-        path = mkdtemp(name) != nullptr ? name : "";
-    }
-    ~TempDir() {
-        if (!path.empty()) {
-            (void)system(("rm -rf " + path).c_str());
-        }
-    }
-};
-
 TEST(AgentOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
-    const TempDir dir;
-    ASSERT_FALSE(dir.path.empty());
-    const std::string home = dir.path + "/config";
+    const test::TempDir dir("periscope-agent-config");
+    ASSERT_TRUE(dir.ok());
+    const std::string home = dir.file("config");
     ASSERT_EQ(system(("mkdir -p " + home + "/periscope").c_str()), 0);
     {
         std::ofstream out(home + "/periscope/agent.toml");

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace periscope::viewer {
 namespace {
 
@@ -88,8 +90,9 @@ TEST(ViewerOptions, HelpNamesEveryOption) {
 }
 
 TEST(ViewerOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
-    char dir_template[] = "/tmp/periscope-viewer-config-XXXXXX";
-    const std::string dir = mkdtemp(dir_template);
+    const test::TempDir temp("periscope-viewer-config");
+    ASSERT_TRUE(temp.ok());
+    const std::string& dir = temp.path();
     ASSERT_EQ(system(("mkdir -p " + dir + "/periscope").c_str()), 0);
     {
         std::ofstream out(dir + "/periscope/viewer.toml");
@@ -104,7 +107,6 @@ TEST(ViewerOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
         out << "scale = 3\n";
     }
     auto bad = parse({}, &message, env);
-    (void)system(("rm -rf " + dir).c_str());
     ASSERT_TRUE(o);
     EXPECT_EQ(o->config_file, dir + "/periscope/viewer.toml");
     EXPECT_EQ(o->scale, ScaleMode::Integer) << "the command line wins";

@@ -12,18 +12,14 @@
 #include <string>
 
 #include "core/log.h"
+#include "support/temp_dir.h"
 
 namespace periscope::viewer {
 namespace {
 
 class PngTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/periscope-png-test-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
-        m_dir = pattern;
-    }
-    void TearDown() override { std::filesystem::remove_all(m_dir); }
+    void SetUp() override { ASSERT_TRUE(m_temp.ok()); }
     std::string path(const char* name) const { return m_dir + "/" + name; }
     std::vector<std::string> entries() const {
         std::vector<std::string> names;
@@ -32,7 +28,8 @@ class PngTest : public ::testing::Test {
         }
         return names;
     }
-    std::string m_dir;
+    test::TempDir m_temp{"periscope-png-test"};
+    const std::string& m_dir = m_temp.path();
 };
 
 std::vector<std::byte> picture(uint32_t w, uint32_t h) {
