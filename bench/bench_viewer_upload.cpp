@@ -4,9 +4,11 @@
 //  (a) the gl renderer's upload() of a full BGRA8 frame: copy into its PBO ring, glTexSubImage2D
 //      from the PBO; + glFinish so the work is done, not just queued;
 //  (b) a naive glTexSubImage2D of the same bytes from client memory into a GL_RGBA8 texture as
-//      GL_BGRA; + glFinish; (b') the same into the renderer's texture layout (gl_formats.h);
+//      GL_BGRA; + glFinish; (b') the same with the renderer's texture format (gl_formats.h: the
+//      unsized GL_RGBA with GL_BGRA + GL_UNSIGNED_INT_8_8_8_8_REV, stored as the bytes come);
 //  (c) memcpy of the same bytes: the machine's limit for touching them once;
-//  plus the renderer with the alternatives its defaults were chosen against (an orphaned PBO, a
+//  plus the renderer with the alternatives its defaults were chosen against (the PBO ring that is
+//  the default on GPUs, an orphaned PBO, a
 //  ring that always moves on, non-temporal copies into the PBO), and a 64x64 damage rectangle.
 // At 1920x1080 and 3840x2160, interleaved in batches so that drift hits every path alike.
 // Percentiles are nearest-rank over all samples. LP_NUM_THREADS is left as the user has it.
@@ -106,40 +108,50 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
     }
     std::vector<std::byte> destination(bytes, std::byte{1});
 
+    // (a): the renderer as the viewer creates it (upload path Auto: direct on a software
+    // rasteriser, the PBO ring on a GPU); the alternatives all go through a PBO.
     auto ring = make_renderer(GlRendererOptions{}, w, h);
-    GlRendererOptions orphan_options;
+    GlRendererOptions pbo_options;
+    pbo_options.upload_path = viewer::UploadPath::Pbo;
+    auto pbo = make_renderer(pbo_options, w, h);
+    GlRendererOptions orphan_options = pbo_options;
     orphan_options.pbo_mode = viewer::PboMode::Orphan;
     auto orphan = make_renderer(orphan_options, w, h);
-    GlRendererOptions rotate_options;
+    GlRendererOptions rotate_options = pbo_options;
     rotate_options.pbo_reuse_idle = false;
     auto rotate = make_renderer(rotate_options, w, h);
-    GlRendererOptions streaming;
+    GlRendererOptions streaming = pbo_options;
     streaming.pbo_copy = CopyKind::NonTemporal;
     auto copy = make_renderer(streaming, w, h);
-    if (!ring || !orphan || !rotate || !copy) {
+    if (!ring || !pbo || !orphan || !rotate || !copy) {
         return;
     }
-    // (b) as a first implementation would write it (GL_RGBA8 from GL_BGRA), and (b') into the
-    // texture layout the renderer uses (the bytes as they are, red and blue swapped by the
-    // sampler): the same work as (a) without the PBO.
+    std::printf("  (a) uploads: %s\n", ring->upload_path() == viewer::UploadPath::Direct
+                                           ? "direct (software rasteriser)"
+                                           : "PBO ring");
+    // (b) as a first implementation would write it (GL_RGBA8 from GL_BGRA), and (b') with the
+    // renderer's texture format: the same work as (a) without the PBO.
     struct Naive {
         GLuint texture = 0;
+        GLint internal_format = 0;
         GLenum format = 0;
-    } naive{0, GL_BGRA}, naive_same{0, GL_RGBA};
+        GLenum type = 0;
+    } naive{0, GL_RGBA8, GL_BGRA, GL_UNSIGNED_BYTE},
+        naive_same{0, GL_RGBA, GL_BGRA, GL_UNSIGNED_INT_8_8_8_8_REV};
     for (Naive* n : {&naive, &naive_same}) {
         glGenTextures(1, &n->texture);
         glBindTexture(GL_TEXTURE_2D, n->texture);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, static_cast<GLsizei>(w), static_cast<GLsizei>(h),
-                     0, n->format, GL_UNSIGNED_BYTE, nullptr);
+        glTexImage2D(GL_TEXTURE_2D, 0, n->internal_format, static_cast<GLsizei>(w),
+                     static_cast<GLsizei>(h), 0, n->format, n->type, nullptr);
     }
     glBindTexture(GL_TEXTURE_2D, 0);
     auto naive_upload = [&](const Naive& n, uint32_t x, uint32_t y, uint32_t rw, uint32_t rh) {
         glBindTexture(GL_TEXTURE_2D, n.texture);
         glPixelStorei(GL_UNPACK_ROW_LENGTH, static_cast<GLint>(w));
         glTexSubImage2D(GL_TEXTURE_2D, 0, static_cast<GLint>(x), static_cast<GLint>(y),
-                        static_cast<GLsizei>(rw), static_cast<GLsizei>(rh), n.format,
-                        GL_UNSIGNED_BYTE, src.bytes + size_t{y} * stride + size_t{x} * 4);
+                        static_cast<GLsizei>(rw), static_cast<GLsizei>(rh), n.format, n.type,
+                        src.bytes + size_t{y} * stride + size_t{x} * 4);
         glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
         glBindTexture(GL_TEXTURE_2D, 0);
         glFinish();
@@ -158,6 +170,7 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
         Timed warm;
         time_upload(*ring, src, stride, full, h, &warm);
         time_upload(*orphan, src, stride, full, h, &warm);
+        time_upload(*pbo, src, stride, full, h, &warm);
         time_upload(*rotate, src, stride, full, h, &warm);
         time_upload(*copy, src, stride, full, h, &warm);
         naive_upload(naive, 0, 0, w, h);
@@ -165,7 +178,7 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
         std::memcpy(destination.data(), src.bytes, bytes);
     }
 
-    Timed a, orphaned, rotated, other;
+    Timed a, pbo_ring, orphaned, rotated, other;
     std::vector<uint64_t> b, b_same, c;
     const int batch = samples / 4 > 0 ? samples / 4 : 1;
     for (int round = 0; round < 4; ++round) {
@@ -185,6 +198,9 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
             c.push_back(monotonic_ns() - start);
         }
         for (int i = 0; i < batch; ++i) {
+            time_upload(*pbo, src, stride, full, h, &pbo_ring);
+        }
+        for (int i = 0; i < batch; ++i) {
             time_upload(*orphan, src, stride, full, h, &orphaned);
         }
         for (int i = 0; i < batch; ++i) {
@@ -201,17 +217,19 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
     print_row("    of which upload() itself", summarize(a.call));
     print_row("(b) naive glTexSubImage2D GL_BGRA + glFinish", sb);
     const Summary sb2 = summarize(b_same);
-    print_row("(b') naive, the renderer's layout + glFinish", sb2);
+    print_row("(b') naive, the renderer's texture format + glFinish", sb2);
     print_row("(c) memcpy of the same bytes", sc);
     std::printf("  a/b  %s\n  a/b' %s\n  a/c  %s\n", ratio(sa, sb).c_str(), ratio(sa, sb2).c_str(),
                 ratio(sa, sc).c_str());
+    const Summary sp = summarize(pbo_ring.total);
+    print_row("alternative: PBO ring + glFinish", sp, "vs (a) " + ratio(sp, sa));
     const Summary so = summarize(orphaned.total);
     print_row("alternative: orphaned PBO + glFinish", so, "vs (a) " + ratio(so, sa));
     const Summary sr = summarize(rotated.total);
     print_row("alternative: ring, always rotate + glFinish", sr, "vs (a) " + ratio(sr, sa));
     const Summary sm = summarize(other.total);
     print_row("alternative: streaming copies + glFinish", sm, "vs (a) " + ratio(sm, sa));
-    const viewer::PboStats& stats = ring->pbo_stats();
+    const viewer::PboStats& stats = pbo->pbo_stats();
     std::printf("  ring: %llu maps, %llu buffers recycled, %llu found busy (orphaned)\n",
                 static_cast<unsigned long long>(stats.maps),
                 static_cast<unsigned long long>(stats.recycled),
@@ -237,7 +255,7 @@ void bench_resolution(uint32_t w, uint32_t h, int samples) {
     const Summary m64 = summarize(small_same);
     print_row("(a) renderer upload, 64x64 damage + glFinish", s64);
     print_row("(b) naive 64x64 GL_BGRA + glFinish", n64);
-    print_row("(b') naive 64x64, the renderer's layout", m64);
+    print_row("(b') naive 64x64, the renderer's texture format", m64);
     std::printf("  a/b  %s\n  a/b' %s\n", ratio(s64, n64).c_str(), ratio(s64, m64).c_str());
     glDeleteTextures(1, &naive.texture);
     glDeleteTextures(1, &naive_same.texture);

@@ -11,6 +11,7 @@
 #include "core/format.h"
 #include "core/log.h"
 #include "viewer/geometry.h"
+#include "viewer/input/x11/x11_clipboard.h"
 #include "viewer/render/png.h"
 
 namespace periscope::viewer {
@@ -27,6 +28,23 @@ constexpr uint64_t ROWS_DEADLINE_NS = 250 * NS_PER_MS;
 constexpr uint64_t SCREENSHOT_INTERVAL_NS = 100 * NS_PER_MS;
 // An open overlay is redrawn this often even when nothing else changes (its numbers move).
 constexpr uint64_t OVERLAY_REFRESH_NS = 50 * NS_PER_MS;
+
+// The input controller's hands on the SDL window.
+class SdlWindowControl final : public WindowControl {
+  public:
+    explicit SdlWindowControl(SDL_Window* window) : m_window(window) {}
+    void set_relative_mouse(bool on) override {
+        if (SDL_SetRelativeMouseMode(on ? SDL_TRUE : SDL_FALSE) != 0 && on) {
+            PERISCOPE_LOG_WARN(MODULE, "cannot capture the mouse: %s", SDL_GetError());
+        }
+    }
+    void set_keyboard_grab(bool on) override {
+        SDL_SetWindowKeyboardGrab(m_window, on ? SDL_TRUE : SDL_FALSE);
+    }
+
+  private:
+    SDL_Window* m_window;
+};
 
 std::string guest_name(const ViewerOptions& o) {
     if (!o.name.empty()) {
@@ -122,11 +140,111 @@ Result<std::unique_ptr<App>, AppError> App::create(const ViewerOptions& options,
             app->m_overlay_by_user = options.overlay;
         }
     }
+    app->start_input();
     app->update_title(true);
     return app;
 }
 
+void App::start_input() {
+    m_window_control = std::make_unique<SdlWindowControl>(m_window);
+    InputSink* sink = &m_null_input;
+    if (m_options.spice.kind != SpiceTarget::Kind::None) {
+        SpiceOptions spice{m_options.spice, m_options.spice_password, m_options.spice_ca_file};
+        std::string why;
+        m_spice = SpiceInput::start(std::move(spice), &why);
+        if (!m_spice) {
+            PERISCOPE_LOG_ERROR(MODULE, "no input: %s", why.c_str());
+        } else {
+            sink = m_spice.get();
+        }
+    }
+    m_input = std::make_unique<InputController>(*sink, *m_window_control, m_options.capture_on);
+    m_input_status = sink->status();
+    m_input_changes = m_input_status.changes;
+    m_input->status_changed(m_input_status);
+    if (!m_spice || (!m_options.clipboard_to_guest && !m_options.clipboard_to_host)) {
+        return;
+    }
+    const char* driver = SDL_GetCurrentVideoDriver();
+    if (driver == nullptr || std::string(driver) != "x11") {
+        PERISCOPE_LOG_WARN(MODULE, "clipboard sharing needs X11 (SDL video driver is %s)",
+                           driver != nullptr ? driver : "none");
+        return;
+    }
+    std::string why;
+    m_host_clipboard = make_x11_clipboard("", &why);
+    if (!m_host_clipboard) {
+        PERISCOPE_LOG_WARN(MODULE, "no clipboard sharing: %s", why.c_str());
+        return;
+    }
+    m_bridge = std::make_unique<ClipboardBridge>(
+        *m_host_clipboard, *m_spice,
+        ClipboardBridgeOptions{m_options.clipboard_to_guest, m_options.clipboard_to_host});
+    PERISCOPE_LOG_INFO(MODULE, "clipboard: %s%s%s", m_host_clipboard->describe().c_str(),
+                       m_options.clipboard_to_guest ? ", host -> guest" : "",
+                       m_options.clipboard_to_host ? ", guest -> host" : "");
+}
+
+// Status changes from the SPICE thread, and clipboard work from both sides.
+void App::poll_input() {
+    if (m_bridge) {
+        m_bridge->pump();
+    }
+    if (!m_spice) {
+        return;
+    }
+    InputStatus status = m_spice->status();
+    if (status.changes == m_input_changes) {
+        return;
+    }
+    m_input_changes = status.changes;
+    m_input_status = status;
+    m_input->status_changed(status);
+    update_title(true);
+    m_dirty = true;
+}
+
+bool App::input_pending() const {
+    return (m_bridge && m_bridge->pending()) ||
+           (m_spice && m_spice->status().changes != m_input_changes);
+}
+
+FrameMapping App::mouse_mapping() const {
+    // Mouse events are in window coordinates: fit the frame to the window's size in those.
+    int w = 0;
+    int h = 0;
+    SDL_GetWindowSize(m_window, &w, &h);
+    FrameMapping m;
+    m.frame_width = m_have_frame ? m_frame_width : 0;
+    m.frame_height = m_have_frame ? m_frame_height : 0;
+    m.viewport = fit_frame(m.frame_width, m.frame_height, static_cast<uint32_t>(std::max(w, 0)),
+                           static_cast<uint32_t>(std::max(h, 0)), m_options.scale);
+    return m;
+}
+
+std::string App::input_summary() const {
+    if (!m_spice) {
+        return "input off";
+    }
+    const InputStatus& s = m_input_status;
+    switch (s.state) {
+        case InputState::Connected:
+            return format_text("input %s, mouse %s%s", m_input->captured() ? "captured" : "on",
+                               s.mouse_mode == MouseMode::Client ? "absolute" : "relative",
+                               s.agent ? ", agent" : "");
+        case InputState::Unavailable:
+            return "input unavailable: " + s.detail;
+        default:
+            return std::string("input ") + to_string(s.state);
+    }
+}
+
 App::~App() {
+    // The input threads first: their callbacks point into the bridge and the controller.
+    m_host_clipboard.reset();
+    m_spice.reset();
+    m_bridge.reset();
+    m_input.reset();
     m_overlay.reset();
     m_renderer.reset();
     if (m_context != nullptr) {
@@ -176,7 +294,11 @@ void App::act(Action action) {
             }
             break;
         case Action::ToggleCapture:
-            // Input capture arrives with SPICE input (issue 5); until then the key does nothing.
+            m_input->toggle_capture();
+            update_title(true);
+            break;
+        case Action::SendEscapeKey:
+            m_input->send_key(SDL_GetScancodeFromKey(m_keys.escape_key()));
             break;
     }
     m_dirty = true;
@@ -196,14 +318,44 @@ void App::handle_event(const SDL_Event& event) {
         case SDL_WINDOWEVENT:
             if (event.window.event == SDL_WINDOWEVENT_FOCUS_LOST) {
                 m_keys.reset();
+                m_input->focus(false);
+                update_title(true);
+            } else if (event.window.event == SDL_WINDOWEVENT_FOCUS_GAINED) {
+                m_input->focus(true);
+                update_title(true);
             }
             m_dirty = true;  // resized, exposed, shown: draw again
             break;
         case SDL_KEYDOWN:
             action = m_keys.key_down(event.key.keysym.sym, event.key.repeat != 0, &consumed);
+            if (!consumed) {
+                m_input->key(event.key.keysym.scancode, true, event.key.repeat != 0);
+            }
             break;
         case SDL_KEYUP:
             action = m_keys.key_up(event.key.keysym.sym, &consumed);
+            if (!consumed) {
+                m_input->key(event.key.keysym.scancode, false, false);
+            }
+            break;
+        case SDL_MOUSEMOTION:
+            m_input->mouse_motion(event.motion.x, event.motion.y, event.motion.xrel,
+                                  event.motion.yrel, mouse_mapping());
+            break;
+        case SDL_MOUSEBUTTONDOWN:
+        case SDL_MOUSEBUTTONUP: {
+            const bool was_captured = m_input->captured();
+            m_input->mouse_button(event.button.button, event.type == SDL_MOUSEBUTTONDOWN,
+                                  event.button.x, event.button.y, mouse_mapping());
+            if (was_captured != m_input->captured()) {
+                update_title(true);
+            }
+            break;
+        }
+        case SDL_MOUSEWHEEL:
+            m_input->wheel(
+                event.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -event.wheel.x : event.wheel.x,
+                event.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -event.wheel.y : event.wheel.y);
             break;
         default:
             break;
@@ -271,12 +423,14 @@ void App::take_frame(protocol::Consumer& consumer, uint64_t now_ns) {
         (void)consumer.request_full_frame();
         return;
     }
-    m_stats.frame_received(consumer.session_id(), info->serial, now_ns);
+    m_stats.frame_received(consumer.session_id(), info->serial);
     m_have_frame = true;
     m_texture_complete = true;
     m_frame_pending = true;
     m_pending_timestamp_ns = info->timestamp_ns;
-    m_pending_upload_ns = monotonic_ns() - start;
+    m_pending_timing.acquire_age_ns =
+        static_cast<int64_t>(start) - static_cast<int64_t>(info->timestamp_ns);
+    m_pending_timing.upload_ns = monotonic_ns() - start;
     m_dirty = true;
 }
 
@@ -328,6 +482,7 @@ void App::draw(uint32_t width, uint32_t height) {
         }
         model.guest = guest_name(m_options) + " (" + m_options.shm + ")";
         model.renderer = m_renderer->describe();
+        model.input = input_summary();
         model.presented_fps = m_stats.presented_fps();
         model.updates_per_second = m_stats.received_fps();
         model.frames_dropped = m_stats.dropped();
@@ -366,19 +521,25 @@ void App::present(uint64_t now_ns) {
     int w = 0;
     int h = 0;
     SDL_GL_GetDrawableSize(m_window, &w, &h);
+    const uint64_t draw_start = monotonic_ns();
     draw(static_cast<uint32_t>(std::max(w, 0)), static_cast<uint32_t>(std::max(h, 0)));
+    const uint64_t draw_end = monotonic_ns();
     m_screenshot_stale = true;
     if (!m_options.screenshot.empty() && now_ns - m_last_screenshot_ns >= SCREENSHOT_INTERVAL_NS) {
         write_screenshot();  // the back buffer, before the swap: exactly what is presented
         m_last_screenshot_ns = now_ns;
     }
+    const uint64_t swap_start = monotonic_ns();
     SDL_GL_SwapWindow(m_window);
     m_dirty = false;
     m_last_present_ns = now_ns;
     if (m_frame_pending) {
         const uint64_t swapped = monotonic_ns();
-        m_stats.frame_presented(swapped, static_cast<int64_t>(swapped - m_pending_timestamp_ns),
-                                m_pending_upload_ns);
+        m_pending_timing.age_ns =
+            static_cast<int64_t>(swapped) - static_cast<int64_t>(m_pending_timestamp_ns);
+        m_pending_timing.draw_ns = draw_end - draw_start;
+        m_pending_timing.swap_ns = swapped - swap_start;
+        m_stats.frame_presented(m_pending_timing);
         m_frame_pending = false;
         ++m_frames_presented;
     }
@@ -397,7 +558,15 @@ void App::update_title(bool force) {
     } else {
         state = to_string(m_session.state());
     }
-    const std::string title = "Periscope - " + guest_name(m_options) + " - " + state;
+    std::string input = input_summary();
+    if (m_input_status.state == InputState::Unavailable) {
+        input = "input unavailable";  // the reason is in the overlay and the log
+    }
+    if (m_input->captured()) {
+        input += " (" + m_keys.escape_name() + " releases)";
+    }
+    const std::string title =
+        "Periscope - " + guest_name(m_options) + " - " + state + " - " + input;
     if (title != m_title) {
         SDL_SetWindowTitle(m_window, title.c_str());
         m_title = title;
@@ -416,7 +585,7 @@ void App::wait_for_work(uint64_t now_ns) {
     while (monotonic_ns() < until) {
         SDL_PumpEvents();
         if (consumer->has_new_frame() || consumer->cursor_changed() ||
-            SDL_HasEvents(SDL_FIRSTEVENT, SDL_LASTEVENT)) {
+            SDL_HasEvents(SDL_FIRSTEVENT, SDL_LASTEVENT) || input_pending()) {
             return;
         }
         std::this_thread::sleep_for(std::chrono::nanoseconds(WAIT_STEP_NS));
@@ -464,6 +633,7 @@ int App::run() {
         while (SDL_PollEvent(&event) != 0) {
             handle_event(event);
         }
+        poll_input();
         uint64_t now = monotonic_ns();
         if (m_session.poll(now)) {
             m_dirty = true;

@@ -11,6 +11,11 @@
 #include <vector>
 
 #include "core/result.h"
+#include "viewer/input/clipboard_bridge.h"
+#include "viewer/input/host_clipboard.h"
+#include "viewer/input/input_controller.h"
+#include "viewer/input/null/null_input.h"
+#include "viewer/input/spice/spice_input.h"
 #include "viewer/keys.h"
 #include "viewer/options.h"
 #include "viewer/overlay/overlay.h"
@@ -52,6 +57,11 @@ class App {
     void update_title(bool force);
     void wait_for_work(uint64_t now_ns);
     void finish();
+    void start_input();
+    void poll_input();
+    bool input_pending() const;
+    FrameMapping mouse_mapping() const;
+    std::string input_summary() const;
 
     ViewerOptions m_options;
     KeyBindings m_keys;
@@ -61,6 +71,17 @@ class App {
     std::unique_ptr<Overlay> m_overlay;
     Session m_session;
     Stats m_stats;
+
+    // Input and clipboard (docs/design/input.md). Declared in this order so the bridge, whose
+    // callbacks the two sides hold, is destroyed after both (see ~App).
+    NullInput m_null_input;  // --spice none: input goes nowhere
+    std::unique_ptr<ClipboardBridge> m_bridge;
+    std::unique_ptr<SpiceInput> m_spice;
+    std::unique_ptr<HostClipboard> m_host_clipboard;
+    std::unique_ptr<WindowControl> m_window_control;
+    std::unique_ptr<InputController> m_input;
+    uint64_t m_input_changes = 0;  // the last InputStatus::changes seen
+    InputStatus m_input_status;
 
     bool m_quit = false;
     bool m_dirty = true;  // something visible changed: present
@@ -77,8 +98,8 @@ class App {
     uint64_t m_last_session = 0;
     // The newest frame uploaded but not yet presented.
     bool m_frame_pending = false;
-    uint64_t m_pending_timestamp_ns = 0;
-    uint64_t m_pending_upload_ns = 0;
+    uint64_t m_pending_timestamp_ns = 0;  // the agent's capture time of the frame to present
+    FrameTiming m_pending_timing;         // its acquire age and upload time so far
 
     // The cursor.
     bool m_cursor_visible = false;

@@ -21,6 +21,7 @@ constexpr Combo COMBOS[] = {
     {SDLK_s, "S", Action::NextScaleMode, "next scaling mode"},
     {SDLK_n, "N", Action::ToggleFilter, "nearest / linear filtering"},
     {SDLK_r, "R", Action::RequestFullFrame, "ask the agent for a full frame"},
+    {SDLK_INSERT, "Insert", Action::SendEscapeKey, "send the escape key itself to the guest"},
 };
 
 }  // namespace

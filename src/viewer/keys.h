@@ -23,6 +23,7 @@ enum class Action {
     ToggleFilter,
     RequestFullFrame,
     ToggleCapture,  // the escape key alone
+    SendEscapeKey,  // the escape key itself to the guest
 };
 
 class KeyBindings {
@@ -39,6 +40,7 @@ class KeyBindings {
     void reset() { m_escape_down = m_combo_used = false; }
 
     const std::string& escape_name() const { return m_escape_name; }
+    SDL_Keycode escape_key() const { return m_escape; }
     // {"ScrollLock+Q", "quit"}, ... for the help panel.
     std::vector<std::pair<std::string, std::string>> help() const;
 

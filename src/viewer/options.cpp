@@ -74,20 +74,71 @@ std::string set_option(const std::string& key, const std::string& value, ViewerO
             return "wants debug, info, warn or error";
         }
         o->log = value;
+    } else if (key == "spice") {
+        std::string error;
+        auto target = parse_spice_target(value, &error);
+        if (!target) {
+            return error.substr(error.find(": ") + 2);
+        }
+        o->spice = *target;
+    } else if (key == "spice-password") {
+        o->spice_password = value;
+    } else if (key == "spice-ca-file") {
+        o->spice_ca_file = value;
+    } else if (key == "capture-on") {
+        const auto mode = parse_capture_on(value);
+        if (!mode) {
+            return "wants click, focus or manual";
+        }
+        o->capture_on = *mode;
+    } else if (key == "clipboard" || key == "clipboard-to-guest" || key == "clipboard-to-host") {
+        bool on = true;
+        if (!options::parse_bool(value, &on)) {
+            return "wants true or false";
+        }
+        if (key != "clipboard-to-host") {
+            o->clipboard_to_guest = on;
+        }
+        if (key != "clipboard-to-guest") {
+            o->clipboard_to_host = on;
+        }
     } else {
         return "is not an option";
     }
     return {};
 }
 
-constexpr std::string_view NAMES[] = {
-    "shm",        "name",       "renderer",   "scale",
-    "filter",     "vsync",      "no-vsync",   "fullscreen",
-    "borderless", "size",       "fit-guest",  "escape-key",
-    "overlay",    "screenshot", "exit-after", "exit-after-seconds",
-    "stats",      "log"};
-constexpr std::string_view SWITCHES[] = {"vsync", "fullscreen", "borderless", "fit-guest",
-                                         "overlay"};
+constexpr std::string_view NAMES[] = {"shm",
+                                      "name",
+                                      "renderer",
+                                      "scale",
+                                      "filter",
+                                      "vsync",
+                                      "no-vsync",
+                                      "fullscreen",
+                                      "borderless",
+                                      "size",
+                                      "fit-guest",
+                                      "escape-key",
+                                      "overlay",
+                                      "screenshot",
+                                      "exit-after",
+                                      "exit-after-seconds",
+                                      "stats",
+                                      "log",
+                                      "spice",
+                                      "spice-password",
+                                      "spice-ca-file",
+                                      "capture-on",
+                                      "clipboard",
+                                      "no-clipboard",
+                                      "clipboard-to-guest",
+                                      "no-clipboard-to-guest",
+                                      "clipboard-to-host",
+                                      "no-clipboard-to-host"};
+constexpr std::string_view SWITCHES[] = {
+    "vsync",   "fullscreen", "borderless",         "fit-guest",
+    "overlay", "clipboard",  "clipboard-to-guest", "clipboard-to-host"};
 
 options::OptionSet option_set(ViewerOptions* o) {
     return options::OptionSet{"viewer",
@@ -142,6 +193,17 @@ Window:
   --escape-key NAME       the key that starts viewer key combinations (default ScrollLock;
                           an SDL key name such as "Right Ctrl" or F12); see "Keys" below
 
+Input (keyboard, mouse, clipboard) through QEMU's SPICE server:
+  --spice TARGET          where the SPICE server listens: unix:PATH (QEMU's
+                          -spice unix=on,addr=PATH), HOST:PORT, spice+unix:///PATH or
+                          spice://HOST?port=P&tls-port=T; none (default) = picture only
+  --spice-password TEXT   the SPICE ticket (or set PERISCOPE_SPICE_PASSWORD, which ps cannot see)
+  --spice-ca-file FILE    CA certificate for a TLS port (default: the system's)
+  --capture-on WHEN       click (default: a click in the picture captures), focus, manual
+                          (only the escape key captures)
+  --no-clipboard          do not share the clipboard at all; or one direction only:
+  --no-clipboard-to-guest, --no-clipboard-to-host
+
 For tests and scripts:
   --screenshot FILE       write a PNG of what was last presented (rewritten at most every
                           100 ms while frames come, and at exit)
@@ -160,9 +222,11 @@ Other:
 Every option can also be written --name=value, and negated switches as --no-NAME. The config
 file uses the same names as keys (scale = "integer", vsync = false, size = "1920x1080").
 
-Keys (hold the escape key, then press):
+Keys: the escape key alone turns input capture on and off (in capture, the mouse and keys
+such as Alt-Tab go to the guest). Hold the escape key, then press:
   Q quit    F fullscreen    B borderless    O statistics overlay    H help
   S next scaling mode    N nearest/linear filter    R ask the agent for a full frame
+  Insert    send the escape key itself to the guest
 
 Exit status: 0 closed by the user or after --exit-after; 1 set-up failed (no display, no
 OpenGL 3.3: the message says why); 2 usage or config error.

@@ -10,6 +10,8 @@
 #include "core/result.h"
 #include "options/options.h"
 #include "viewer/geometry.h"
+#include "viewer/input/input_controller.h"
+#include "viewer/input/spice_target.h"
 #include "viewer/render/renderer.h"
 
 namespace periscope::viewer {
@@ -38,6 +40,14 @@ struct ViewerOptions {
     double exit_after_seconds = 0;
     std::string stats;  // JSON statistics written here at exit ("-" = stdout)
     std::string log = "info";
+
+    // Input and clipboard through SPICE (docs/input.md)
+    SpiceTarget spice;           // kind None: no input
+    std::string spice_password;  // also PERISCOPE_SPICE_PASSWORD (main.cpp)
+    std::string spice_ca_file;
+    CaptureOn capture_on = CaptureOn::Click;
+    bool clipboard_to_guest = true;
+    bool clipboard_to_host = true;
 
     std::string config_file;  // the file that was read, empty if none
 };

@@ -21,7 +21,7 @@ std::string summary_json(const Summary& s) {
 
 }  // namespace
 
-void Stats::frame_received(uint64_t session, uint64_t serial, uint64_t /*now_ns*/) {
+void Stats::frame_received(uint64_t session, uint64_t serial) {
     if (session == m_last_session && serial > m_last_serial) {
         m_skipped += serial - m_last_serial - 1;
     }
@@ -31,14 +31,13 @@ void Stats::frame_received(uint64_t session, uint64_t serial, uint64_t /*now_ns*
     ++m_window_received;
 }
 
-void Stats::frame_presented(uint64_t /*now_ns*/, int64_t age_ns, uint64_t upload_ns) {
+void Stats::frame_presented(const FrameTiming& timing) {
     ++m_presented;
     ++m_window_presented;
-    if (m_ages_ns.size() < MAX_SAMPLES) {
-        m_ages_ns.push_back(age_ns);
-        m_upload_ns.push_back(upload_ns);
+    if (m_timings.size() < MAX_SAMPLES) {
+        m_timings.push_back(timing);
     }
-    m_recent.push_back(static_cast<float>(static_cast<double>(age_ns) / 1e6));
+    m_recent.push_back(static_cast<float>(static_cast<double>(timing.age_ns) / 1e6));
     if (m_recent.size() > RECENT) {
         m_recent.pop_front();
     }
@@ -73,20 +72,25 @@ double Stats::age_percentile_ms(double p) const {
 }
 
 std::string Stats::to_json() const {
-    std::vector<uint64_t> ages;
-    ages.reserve(m_ages_ns.size());
-    for (int64_t a : m_ages_ns) {
-        ages.push_back(a > 0 ? static_cast<uint64_t>(a) : 0);  // clocks may differ: clamp at 0
+    // Clocks may differ (agent in a guest): a negative age is clamped at 0.
+    auto clamp = [](int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : uint64_t{0}; };
+    std::vector<uint64_t> ages, acquire, upload, draw, swap;
+    for (const FrameTiming& t : m_timings) {
+        ages.push_back(clamp(t.age_ns));
+        acquire.push_back(clamp(t.acquire_age_ns));
+        upload.push_back(t.upload_ns);
+        draw.push_back(t.draw_ns);
+        swap.push_back(t.swap_ns);
     }
-    std::vector<uint64_t> uploads = m_upload_ns;
     return format_text(
         "{\"frames_presented\": %llu, \"frames_received\": %llu, \"frames_dropped\": %llu, "
-        "\"frames_discarded\": %llu, \"sessions\": %llu, \"frame_age_ms\": %s, \"upload_ms\": "
-        "%s}",
+        "\"frames_discarded\": %llu, \"sessions\": %llu, \"frame_age_ms\": %s, "
+        "\"acquire_age_ms\": %s, \"upload_ms\": %s, \"draw_ms\": %s, \"swap_ms\": %s}",
         static_cast<unsigned long long>(m_presented), static_cast<unsigned long long>(m_received),
         static_cast<unsigned long long>(dropped()), static_cast<unsigned long long>(m_discarded),
         static_cast<unsigned long long>(m_sessions), summary_json(summarize(ages)).c_str(),
-        summary_json(summarize(uploads)).c_str());
+        summary_json(summarize(acquire)).c_str(), summary_json(summarize(upload)).c_str(),
+        summary_json(summarize(draw)).c_str(), summary_json(summarize(swap)).c_str());
 }
 
 }  // namespace periscope::viewer

@@ -1,5 +1,6 @@
 // What the viewer measures about itself: frames presented and received per second, frames the
-// agent posted that were never presented, frame age (agent capture -> buffer swap) and upload time.
+// agent posted that were never presented, frame age (agent capture -> buffer swap) and where that
+// time went (waiting for the viewer, upload, draw, swap).
 // Feeds the overlay (recent values) and --stats (JSON at exit). Main thread only.
 #pragma once
 
@@ -10,16 +11,25 @@
 
 namespace periscope::viewer {
 
+// One presented frame's timeline. All on the viewer's monotonic clock, which the agent shares when
+// both run on one machine (frame age across a VM boundary mixes two clocks: see docs/viewer.md).
+struct FrameTiming {
+    int64_t age_ns = 0;          // swap done - the agent's capture time
+    int64_t acquire_age_ns = 0;  // the viewer took the frame - the agent's capture time
+    uint64_t upload_ns = 0;      // acquire -> last row handed to the renderer
+    uint64_t draw_ns = 0;        // draw calls of the present (software GL rasterises here)
+    uint64_t swap_ns = 0;        // SDL_GL_SwapWindow (vsync waits and the copy to the screen)
+};
+
 class Stats {
   public:
     static constexpr size_t RECENT = 300;  // frame ages the overlay's graph shows
 
     // A frame was accepted from the agent (serial within its session).
-    void frame_received(uint64_t session, uint64_t serial, uint64_t now_ns);
+    void frame_received(uint64_t session, uint64_t serial);
     // A frame was discarded (stolen, torn, invalid): it will not be presented.
     void frame_discarded() { ++m_discarded; }
-    // A frame was presented; `age_ns` = swap time - the agent's capture time.
-    void frame_presented(uint64_t now_ns, int64_t age_ns, uint64_t upload_ns);
+    void frame_presented(const FrameTiming& timing);
     void session_started() { ++m_sessions; }
 
     double presented_fps() const { return m_presented_rate; }
@@ -51,8 +61,7 @@ class Stats {
     double m_presented_rate = 0;
     double m_received_rate = 0;
 
-    std::vector<int64_t> m_ages_ns;  // every presented frame's age (bounded, see .cpp)
-    std::vector<uint64_t> m_upload_ns;
+    std::vector<FrameTiming> m_timings;  // every presented frame (bounded, see .cpp)
     std::deque<float> m_recent;
     std::vector<float> m_recent_view;  // m_recent, contiguous for the overlay
 };

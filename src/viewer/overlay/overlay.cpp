@@ -248,6 +248,9 @@ void Overlay::build_stats(const OverlayModel& model) {
         ImGui::Text("presented %.1f fps   updates %.1f/s   dropped %llu", model.presented_fps,
                     model.updates_per_second,
                     static_cast<unsigned long long>(model.frames_dropped));
+        if (!model.input.empty()) {
+            ImGui::TextUnformatted(model.input.c_str());
+        }
         if (!model.renderer.empty()) {
             ImGui::Text("renderer: %s", model.renderer.c_str());
         }

@@ -33,6 +33,7 @@ struct OverlayModel {
     bool state_is_problem = false;  // shown highlighted
     std::string guest;              // region / guest name for the header line
     std::string renderer;           // renderer describe()
+    std::string input;              // "input: connected to unix:/run/vm.sock, captured"
     double presented_fps = 0;       // frames presented per second (last second)
     double updates_per_second = 0;  // frames received from the agent per second
     uint64_t frames_dropped = 0;

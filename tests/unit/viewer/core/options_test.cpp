@@ -118,5 +118,39 @@ TEST(ViewerOptions, ConfigFileMirrorsTheCommandLineWhichWins) {
     EXPECT_NE(message.find("viewer.toml: scale"), std::string::npos) << message;
 }
 
+TEST(ViewerOptions, InputOptions) {
+    std::string message;
+    auto d = parse({}, &message);
+    ASSERT_TRUE(d) << message;
+    EXPECT_EQ(d->spice.kind, SpiceTarget::Kind::None) << "picture only unless asked";
+    EXPECT_EQ(d->capture_on, CaptureOn::Click);
+    EXPECT_TRUE(d->clipboard_to_guest);
+    EXPECT_TRUE(d->clipboard_to_host);
+    auto o = parse({"--spice", "unix:/run/vm.sock", "--spice-password", "s3cret", "--capture-on",
+                    "focus", "--no-clipboard-to-host"},
+                   &message);
+    ASSERT_TRUE(o) << message;
+    EXPECT_EQ(o->spice.kind, SpiceTarget::Kind::Unix);
+    EXPECT_EQ(o->spice.path, "/run/vm.sock");
+    EXPECT_EQ(o->spice_password, "s3cret");
+    EXPECT_EQ(o->capture_on, CaptureOn::Focus);
+    EXPECT_TRUE(o->clipboard_to_guest);
+    EXPECT_FALSE(o->clipboard_to_host);
+    auto n = parse({"--no-clipboard", "--spice", "localhost:5900"}, &message);
+    ASSERT_TRUE(n) << message;
+    EXPECT_FALSE(n->clipboard_to_guest);
+    EXPECT_FALSE(n->clipboard_to_host);
+    EXPECT_EQ(n->spice.port, 5900);
+
+    auto bad = parse({"--spice", "unix:relative.sock"}, &message);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(message.find("absolute"), std::string::npos) << message;
+    bad = parse({"--capture-on", "hover"}, &message);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(message.find("click, focus or manual"), std::string::npos) << message;
+    EXPECT_NE(viewer_help_text().find("--spice TARGET"), std::string::npos);
+    EXPECT_NE(viewer_help_text().find("--no-clipboard-to-host"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace periscope::viewer

@@ -10,11 +10,11 @@ namespace {
 
 TEST(ViewerStats, CountsDropsFromSerialGapsAndDiscards) {
     Stats s;
-    s.frame_received(7, 1, 0);
-    s.frame_received(7, 2, 0);
-    s.frame_received(7, 5, 0);  // 3 and 4 never reached us
+    s.frame_received(7, 1);
+    s.frame_received(7, 2);
+    s.frame_received(7, 5);  // 3 and 4 never reached us
     s.frame_discarded();
-    s.frame_received(9, 1, 0);  // a new session starts over: no gap
+    s.frame_received(9, 1);  // a new session starts over: no gap
     EXPECT_EQ(s.received(), 4u);
     EXPECT_EQ(s.dropped(), 3u);
 }
@@ -23,8 +23,8 @@ TEST(ViewerStats, RatesOverOneSecondWindows) {
     Stats s;
     s.tick(1000 * NS_PER_MS);
     for (int i = 0; i < 30; ++i) {
-        s.frame_received(1, static_cast<uint64_t>(i + 1), 0);
-        s.frame_presented(0, 5 * static_cast<int64_t>(NS_PER_MS), 1000);
+        s.frame_received(1, static_cast<uint64_t>(i + 1));
+        s.frame_presented({.age_ns = 5 * static_cast<int64_t>(NS_PER_MS), .upload_ns = 1000});
     }
     s.tick(1500 * NS_PER_MS);
     EXPECT_EQ(s.presented_fps(), 0) << "not a full second yet";
@@ -36,7 +36,7 @@ TEST(ViewerStats, RatesOverOneSecondWindows) {
 TEST(ViewerStats, RecentAgesAndPercentiles) {
     Stats s;
     for (int i = 1; i <= 400; ++i) {
-        s.frame_presented(0, static_cast<int64_t>(i) * static_cast<int64_t>(NS_PER_MS), 0);
+        s.frame_presented({.age_ns = static_cast<int64_t>(i) * static_cast<int64_t>(NS_PER_MS)});
     }
     ASSERT_EQ(s.recent_age_ms().size(), Stats::RECENT);
     EXPECT_FLOAT_EQ(s.recent_age_ms().front(), 101.0f) << "oldest first, the last 300";
