@@ -287,6 +287,27 @@ bool Consumer::has_new_frame() const {
     return s != 0 && s != m_last_taken;
 }
 
+std::optional<Consumer::RefusedFrame> Consumer::refused_frame() const {
+    if (m_state == ConsumerState::Waiting) {
+        return std::nullopt;
+    }
+    const RegionHeader& h = header();
+    RefusedFrame r;
+    r.bytes = load(h.refused_frame_bytes, std::memory_order_relaxed);
+    if (r.bytes == 0) {
+        return std::nullopt;
+    }
+    r.width = load(h.refused_width, std::memory_order_relaxed);
+    r.height = load(h.refused_height, std::memory_order_relaxed);
+    r.format = static_cast<Format>(load(h.refused_format, std::memory_order_relaxed));
+    const uint32_t bpp = bytes_per_pixel(r.format);
+    if (bpp == 0 || r.width == 0 || r.width > MAX_DIMENSION || r.height == 0 ||
+        r.height > MAX_DIMENSION || r.bytes != uint64_t{r.width} * bpp * r.height) {
+        return std::nullopt;
+    }
+    return r;
+}
+
 bool Consumer::wait_new_frame(uint64_t deadline_ns, PollMode mode, uint64_t interval_ns) {
     uint64_t next_poll = 0;
     for (uint32_t spin = 0;; ++spin) {

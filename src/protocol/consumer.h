@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -103,6 +104,17 @@ class Consumer {
     // acquire + copy the whole frame into dst as rows arrive + release.
     Result<FrameInfo, Error> read_frame(std::byte* dst, size_t dst_size, uint32_t dst_stride,
                                         uint64_t deadline_ns);
+
+    // A frame the producer could not post because the region's buffers are too small for it
+    // (header refused_*): the user needs to know the size to give the region. nullopt if there is
+    // none, or the fields do not agree with each other (torn or hostile).
+    struct RefusedFrame {
+        uint32_t width = 0;
+        uint32_t height = 0;
+        Format format = Format::Invalid;
+        uint64_t bytes = 0;
+    };
+    std::optional<RefusedFrame> refused_frame() const;
 
     // --- cursor ---
     bool cursor_changed() const;  // the cursor record changed since the last read_cursor()

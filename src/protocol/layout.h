@@ -111,7 +111,14 @@ struct RegionHeader {
     uint64_t buffers_stolen;
     uint64_t consumers_evicted;
     uint64_t messages_rejected;
-    uint64_t reserved5[3];
+    // The newest frame P could not post because it does not fit a buffer (0 = none since the
+    // last posted frame): lets C tell the user which size the region needs. Written by P
+    // (relaxed; the four fields may be seen torn, so C checks them against each other).
+    uint64_t refused_frame_bytes;
+    uint32_t refused_width;
+    uint32_t refused_height;
+    uint32_t refused_format;
+    uint32_t reserved5;
     uint8_t reserved_tail[HEADER_SIZE - 384];
 };
 static_assert(sizeof(RegionHeader) == 4096);
@@ -150,6 +157,10 @@ static_assert(offsetof(RegionHeader, frames_dropped) == 328);
 static_assert(offsetof(RegionHeader, buffers_stolen) == 336);
 static_assert(offsetof(RegionHeader, consumers_evicted) == 344);
 static_assert(offsetof(RegionHeader, messages_rejected) == 352);
+static_assert(offsetof(RegionHeader, refused_frame_bytes) == 360);
+static_assert(offsetof(RegionHeader, refused_width) == 368);
+static_assert(offsetof(RegionHeader, refused_height) == 372);
+static_assert(offsetof(RegionHeader, refused_format) == 376);
 
 // ---- Damage rectangle, in frame pixels ----
 struct Rect {

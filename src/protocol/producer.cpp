@@ -245,12 +245,23 @@ Result<FrameTarget, Error> Producer::begin_frame(const FrameDesc& desc, const Da
     }
     const uint32_t stride = desc.width * bpp;
     if (uint64_t{stride} * desc.height > m_layout.buffer_capacity) {
+        // Consumers can then tell the user what size the region needs (they see no frames).
+        RegionHeader& h = header();
+        store(h.refused_width, desc.width, std::memory_order_relaxed);
+        store(h.refused_height, desc.height, std::memory_order_relaxed);
+        store(h.refused_format, static_cast<uint32_t>(desc.format), std::memory_order_relaxed);
+        store(h.refused_frame_bytes, uint64_t{stride} * desc.height, std::memory_order_relaxed);
+        m_refused = true;
         PERISCOPE_LOG_ERROR(MODULE,
                             "frame %ux%u %s needs %llu bytes, buffers hold %llu: region too small",
                             desc.width, desc.height, to_string(desc.format),
                             static_cast<unsigned long long>(uint64_t{stride} * desc.height),
                             static_cast<unsigned long long>(m_layout.buffer_capacity));
         return fail(Error::FrameTooLarge);
+    }
+    if (m_refused) {
+        store(header().refused_frame_bytes, uint64_t{0}, std::memory_order_relaxed);
+        m_refused = false;
     }
     if (m_current_buffer >= 0) {
         end_frame();

@@ -154,6 +154,7 @@ class Producer {
     ProducerConfig m_config;
     uint64_t m_session = 0;
     bool m_stopped = false;
+    bool m_refused = false;  // refused_frame_bytes is set in the header
 
     // frame thread state (the producer's own memory; consumers cannot corrupt it)
     std::array<BufferState, MAX_BUFFERS> m_buffers;

@@ -204,6 +204,36 @@ void App::poll_input() {
     m_dirty = true;
 }
 
+// The agent could not post the guest's picture because the region is too small: say which size
+// it needs (the agent logs the same inside the guest).
+void App::check_region_size(protocol::Consumer& consumer) {
+    const auto refused = consumer.refused_frame();
+    std::string message;
+    if (refused) {
+        const uint64_t needed = protocol::required_region_size(refused->bytes, 2);
+        const uint64_t mib = protocol::recommended_ivshmem_size(needed) >> 20;
+        message = format_text(
+            "the shared memory is too small for the guest's %ux%u %s: it needs %llu bytes; give "
+            "the VM a %llu MiB ivshmem (QEMU memory-backend-file size=%lluM; libvirt <shmem> "
+            "<size unit='M'>%llu</size>)",
+            refused->width, refused->height, protocol::to_string(refused->format),
+            static_cast<unsigned long long>(needed), static_cast<unsigned long long>(mib),
+            static_cast<unsigned long long>(mib), static_cast<unsigned long long>(mib));
+    }
+    if (message == m_too_small) {
+        return;
+    }
+    if (!message.empty()) {
+        PERISCOPE_LOG_ERROR(MODULE, "%s", message.c_str());
+    }
+    m_too_small = message;
+    if (m_overlay && !m_overlay_by_user) {
+        m_overlay->set_stats_visible(!message.empty() || m_session.state() != ViewState::Connected);
+    }
+    update_title(true);
+    m_dirty = true;
+}
+
 bool App::input_pending() const {
     return (m_bridge && m_bridge->pending()) ||
            (m_spice && m_spice->status().changes != m_input_changes);
@@ -476,7 +506,10 @@ void App::draw(uint32_t width, uint32_t height) {
         OverlayModel model;
         model.state = m_session.message();
         model.state_is_problem = m_session.state() != ViewState::Connected;
-        if (!model.state_is_problem && m_frame_width != 0) {
+        if (!m_too_small.empty()) {
+            model.state = m_too_small;
+            model.state_is_problem = true;
+        } else if (!model.state_is_problem && m_frame_width != 0) {
             model.state = format_text("connected: %ux%u %s", m_frame_width, m_frame_height,
                                       protocol::to_string(m_format));
         }
@@ -552,7 +585,9 @@ void App::update_title(bool force) {
     }
     m_title_ns = now;
     std::string state;
-    if (m_session.state() == ViewState::Connected && m_frame_width != 0) {
+    if (!m_too_small.empty()) {
+        state = "shared memory too small";  // the overlay says by how much
+    } else if (m_session.state() == ViewState::Connected && m_frame_width != 0) {
         state =
             format_text("%ux%u, %.0f fps", m_frame_width, m_frame_height, m_stats.presented_fps());
     } else {
@@ -656,6 +691,7 @@ int App::run() {
             if (consumer->cursor_changed()) {
                 take_cursor(*consumer);
             }
+            check_region_size(*consumer);
         }
         now = monotonic_ns();
         m_stats.tick(now);

@@ -50,6 +50,7 @@ class App {
     void act(Action action);
     void take_frame(protocol::Consumer& consumer, uint64_t now_ns);
     void take_cursor(protocol::Consumer& consumer);
+    void check_region_size(protocol::Consumer& consumer);
     void present(uint64_t now_ns);
     void draw(uint32_t width, uint32_t height);
     void write_screenshot();
@@ -82,6 +83,7 @@ class App {
     std::unique_ptr<InputController> m_input;
     uint64_t m_input_changes = 0;  // the last InputStatus::changes seen
     InputStatus m_input_status;
+    std::string m_too_small;  // why the agent cannot post frames (region too small), or empty
 
     bool m_quit = false;
     bool m_dirty = true;  // something visible changed: present

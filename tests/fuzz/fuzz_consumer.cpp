@@ -132,6 +132,12 @@ class Harness {
             case ConsumerOp::HasNewFrame:
                 (void)m_consumer->has_new_frame();
                 (void)m_consumer->cursor_changed();
+                if (auto refused = m_consumer->refused_frame()) {
+                    // Only self-consistent values get out: what the viewer then multiplies.
+                    PERISCOPE_FUZZ_CHECK(refused->bytes ==
+                                         uint64_t{refused->width} * refused->height *
+                                             protocol::bytes_per_pixel(refused->format));
+                }
                 break;
             case ConsumerOp::WaitNewFrame: {
                 const uint8_t arg = s.u8();

@@ -263,6 +263,31 @@ TEST_F(ViewerTest, GarbageRegionIsReportedNeverCrashes) {
         << m_viewer.output();
 }
 
+// The guest's resolution does not fit the region: the agent cannot post a frame, and the viewer
+// says which size the region needs (the agent says the same in the guest).
+TEST_F(ViewerTest, RegionTooSmallForTheGuestSaysTheSizeNeeded) {
+    start_producer();  // 8 MiB: buffers for 640x480, not for 1920x1080
+    start_viewer({"--exit-after-seconds", "2", "--size", "320x240"});
+    const Image big = Image::pattern(1920, 1080, 5);
+    const uint64_t end = monotonic_ns() + 1500 * MS;
+    while (monotonic_ns() < end) {
+        m_producer->service(monotonic_ns());
+        EXPECT_EQ(m_producer
+                      ->publish({protocol::Format::BGRA8, big.width, big.height, monotonic_ns()},
+                                big.bgra.data(), big.width * 4, full())
+                      .error(),
+                  protocol::Error::FrameTooLarge);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(m_viewer.wait_exit(30000), 0) << m_viewer.output();
+    const std::string needed =
+        std::to_string(protocol::required_region_size(uint64_t{1920} * 1080 * 4, 2));
+    EXPECT_NE(m_viewer.output().find("too small for the guest's 1920x1080 BGRA8: it needs " +
+                                     needed + " bytes"),
+              std::string::npos)
+        << m_viewer.output();
+}
+
 TEST_F(ViewerTest, RegionMutatedWhileReadIsSurvived) {
     start_producer();
     start_viewer({"--exit-after-seconds", "4", "--size", "320x240"});

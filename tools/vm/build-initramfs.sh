@@ -25,7 +25,11 @@ cp "$busybox" "$staging/bin/busybox"
 modules=(fs/netfs/netfs fs/fscache/fscache net/9p/9pnet fs/9p/9p drivers/virtio/virtio_ring
          drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
          drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci net/9p/9pnet_virtio
-         fs/overlayfs/overlay)
+         fs/overlayfs/overlay
+         # the desktop VM: input event devices, the virtio tablet, virtio-serial ports
+         # (spice-vdagent, the control channel), uinput (spice-vdagentd opens it)
+         drivers/input/evdev drivers/virtio/virtio_input drivers/char/virtio_console
+         drivers/input/misc/uinput)
 : > "$staging/mods/order"
 for m in "${modules[@]}"; do
   src="/lib/modules/$kver/kernel/$m.ko"

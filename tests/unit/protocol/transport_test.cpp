@@ -108,11 +108,46 @@ TEST(Transport, RegionTooSmallForTwoBuffersIsRefused) {
 
 TEST(Transport, FrameTooLargeForBuffers) {
     Rig rig;
+    auto consumer = rig.consumer();
+    EXPECT_FALSE(consumer->refused_frame());
     const Image image = make_image(W * 4, H * 4, 1);
     EXPECT_EQ(rig.producer
                   ->publish(desc(W * 4, H * 4), image.pixels.data(), image.stride(), full_damage())
                   .error(),
               Error::FrameTooLarge);
+    // The consumer learns what did not fit, so the viewer can name the size the region needs.
+    auto refused = consumer->refused_frame();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->width, W * 4);
+    EXPECT_EQ(refused->height, H * 4);
+    EXPECT_EQ(refused->format, Format::BGRA8);
+    EXPECT_EQ(refused->bytes, uint64_t{W} * 4 * 4 * H * 4);
+    // A frame that fits clears it.
+    const Image fits = make_image(W, H, 2);
+    ASSERT_TRUE(rig.producer->publish(desc(), fits.pixels.data(), fits.stride(), full_damage()));
+    EXPECT_FALSE(consumer->refused_frame());
+}
+
+// The refused_* fields are written without a lock and by an untrusted guest: fields that do not
+// agree with each other are ignored.
+TEST(Transport, RefusedFrameFieldsThatDisagreeAreIgnored) {
+    Rig rig;
+    auto consumer = rig.consumer();
+    RegionHeader& h = rig.header();
+    h.refused_width = 1920;
+    h.refused_height = 1080;
+    h.refused_format = static_cast<uint32_t>(Format::BGRA8);
+    h.refused_frame_bytes = 1920ull * 1080 * 4;
+    ASSERT_TRUE(consumer->refused_frame());
+    h.refused_frame_bytes = 1920ull * 1080 * 4 + 1;  // torn or hostile
+    EXPECT_FALSE(consumer->refused_frame());
+    h.refused_frame_bytes = 1920ull * 1080 * 4;
+    h.refused_format = 99;
+    EXPECT_FALSE(consumer->refused_frame());
+    h.refused_format = static_cast<uint32_t>(Format::BGRA8);
+    h.refused_width = MAX_DIMENSION + 1;
+    h.refused_frame_bytes = uint64_t{MAX_DIMENSION + 1} * 1080 * 4;
+    EXPECT_FALSE(consumer->refused_frame());
 }
 
 // The frame is announced before its pixels; the consumer sees rows as the write pointer advances.
