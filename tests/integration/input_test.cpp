@@ -46,14 +46,11 @@ class InputTest : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_TRUE(m_dir.ok());
-        std::string error;
-        test::XvfbConfig config;
-        config.width = 1280;
-        config.height = 1024;
-        m_xvfb = test::Xvfb::start(config, &error);
-        ASSERT_TRUE(m_xvfb) << error;
-        m_x = std::make_unique<test::XInput>(m_xvfb->display());
-        ASSERT_TRUE(m_x->ok());
+        const std::string error = m_desktop.start();
+        ASSERT_TRUE(error.empty()) << error;
+        m_xvfb = m_desktop.xvfb.get();
+        m_x = m_desktop.x.get();
+        m_viewer_window = std::make_unique<test::TitledWindow>(*m_x, "Periscope");
         m_socket = m_dir.file("spice.sock");
         m_shm = "/dev/shm/periscope-input-test-" + std::to_string(getpid()) + "-" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -102,36 +99,18 @@ class InputTest : public ::testing::Test {
             return json_str(l, "type") == "inputs" && json_str(l, "event") == "connected";
         }));
         ASSERT_TRUE(wait_title("input on")) << "title: " << title();
-        m_x->focus(*m_window);
+        m_x->focus(*m_viewer_window->id());
         // Let the focus event and the first frame reach the viewer before typing.
         ASSERT_TRUE(wait_title("60 fps") || wait_title("fps")) << title();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         m_harness.collect_kbd_bytes();  // lock-state synchronisation at connect, if any
     }
 
-    std::string title() {
-        if (!m_window) {
-            m_window = m_x->find_window("Periscope");
-        }
-        return m_window ? m_x->title(*m_window).value_or("") : "";
+    std::string title() { return m_viewer_window->title(); }
+    bool wait_title(const std::string& part, uint64_t timeout_ms = 15000) {
+        return m_viewer_window->wait_title(part, timeout_ms);
     }
-    bool wait_title(const std::string& part, int timeout_ms = 15000) {
-        const uint64_t deadline = monotonic_ns() + uint64_t(timeout_ms) * NS_PER_MS;
-        while (monotonic_ns() < deadline) {
-            if (title().find(part) != std::string::npos) {
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
-    }
-    // Window position -> screen, through the window's origin on the root.
-    void move_in_window(int x, int y) {
-        auto origin = m_x->origin(*m_window);
-        ASSERT_TRUE(origin);
-        m_x->move_to(static_cast<int16_t>(origin->first + x),
-                     static_cast<int16_t>(origin->second + y));
-    }
+    void move_in_window(int x, int y) { ASSERT_TRUE(m_viewer_window->move_to(x, y)); }
     // The next "position" event equal to (x, y), skipping intermediate ones.
     bool position_arrives(int64_t x, int64_t y) {
         return m_harness
@@ -143,14 +122,15 @@ class InputTest : public ::testing::Test {
     }
 
     test::TempDir m_dir{"periscope-input"};
-    std::unique_ptr<test::Xvfb> m_xvfb;
-    std::unique_ptr<test::XInput> m_x;
+    test::TestDesktop m_desktop;
+    test::Xvfb* m_xvfb = nullptr;
+    test::XInput* m_x = nullptr;
+    std::unique_ptr<test::TitledWindow> m_viewer_window;
     std::string m_socket;
     std::string m_shm;
     test::AgentProcess m_agent;
     test::AgentProcess m_viewer;
     HarnessProcess m_harness{PERISCOPE_SPICE_HARNESS};
-    std::optional<xcb_window_t> m_window;
 };
 
 // Every key of a 105-key ISO keyboard plus the extended and media keys: pressed and released on

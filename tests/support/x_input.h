@@ -10,9 +10,13 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+
+#include "core/clock.h"
+#include "support/xvfb.h"
 
 namespace periscope::test {
 
@@ -134,6 +138,69 @@ class XInput {
     xcb_connection_t* m_connection = nullptr;
     xcb_window_t m_root = 0;
     xcb_window_t m_decoy = 0;
+};
+
+// A top-level window found by the start of its title (the viewer's "Periscope - ..."), looked up
+// when first needed.
+class TitledWindow {
+  public:
+    TitledWindow(XInput& x, std::string prefix) : m_x(x), m_prefix(std::move(prefix)) {}
+    std::optional<xcb_window_t> id() {
+        if (!m_id) {
+            m_id = m_x.find_window(m_prefix);
+        }
+        return m_id;
+    }
+    std::string title() {
+        const auto window = id();
+        return window ? m_x.title(*window).value_or("") : "";
+    }
+    // Polls the title until it contains `part`.
+    bool wait_title(const std::string& part, uint64_t timeout_ms) {
+        const uint64_t deadline = monotonic_ns() + timeout_ms * NS_PER_MS;
+        while (monotonic_ns() < deadline) {
+            if (title().find(part) != std::string::npos) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+    // The pointer to (x, y) in the window's coordinates; false if the window is not there.
+    bool move_to(int x, int y) {
+        const auto window = id();
+        const auto origin = window ? m_x.origin(*window) : std::nullopt;
+        if (!origin) {
+            return false;
+        }
+        m_x.move_to(static_cast<int16_t>(origin->first + x),
+                    static_cast<int16_t>(origin->second + y));
+        return true;
+    }
+
+  private:
+    XInput& m_x;
+    std::string m_prefix;
+    std::optional<xcb_window_t> m_id;
+};
+
+// The desktop the viewer tests drive: a 1280x1024 Xvfb and an XTEST connection to it.
+struct TestDesktop {
+    std::unique_ptr<Xvfb> xvfb;
+    std::unique_ptr<XInput> x;
+    // Empty on success, else why not.
+    std::string start() {
+        std::string error;
+        XvfbConfig config;
+        config.width = 1280;
+        config.height = 1024;
+        xvfb = Xvfb::start(config, &error);
+        if (!xvfb) {
+            return error;
+        }
+        x = std::make_unique<XInput>(xvfb->display());
+        return x->ok() ? "" : "no XTEST connection to " + xvfb->display();
+    }
 };
 
 }  // namespace periscope::test

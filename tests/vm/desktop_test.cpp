@@ -158,14 +158,11 @@ class DesktopTest : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_TRUE(m_dir.ok());
-        std::string error;
-        test::XvfbConfig config;
-        config.width = 1280;
-        config.height = 1024;
-        m_xvfb = test::Xvfb::start(config, &error);
-        ASSERT_TRUE(m_xvfb) << error;
-        m_x = std::make_unique<test::XInput>(m_xvfb->display());
-        ASSERT_TRUE(m_x->ok());
+        const std::string error = m_desktop.start();
+        ASSERT_TRUE(error.empty()) << error;
+        m_xvfb = m_desktop.xvfb.get();
+        m_x = m_desktop.x.get();
+        m_viewer_window = std::make_unique<test::TitledWindow>(*m_x, "Periscope");
         m_png = m_dir.file("viewer.png");
     }
     void TearDown() override {
@@ -212,21 +209,9 @@ class DesktopTest : public ::testing::Test {
         args.insert(args.end(), extra.begin(), extra.end());
         m_viewer.start(args, PERISCOPE_VIEWER);
     }
-    std::string title() {
-        if (!m_window) {
-            m_window = m_x->find_window("Periscope");
-        }
-        return m_window ? m_x->title(*m_window).value_or("") : "";
-    }
+    std::string title() { return m_viewer_window->title(); }
     bool wait_title(const std::string& part, uint64_t timeout_ms) {
-        const uint64_t start = monotonic_ns();
-        while (ms_since(start) < timeout_ms) {
-            if (title().find(part) != std::string::npos) {
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
+        return m_viewer_window->wait_title(part, timeout_ms);
     }
     // The test client's window, pixel-exact, at its place in the viewer's screenshot (1:1). The
     // guest's pointer may sit on it: pixels under the drawn cursor are allowed to differ.
@@ -255,12 +240,7 @@ class DesktopTest : public ::testing::Test {
         return wrong <= 32 * 32;  // at most one cursor's worth
     }
     // The viewer window position of guest pixel (gx, gy): 1:1, the picture at the window's origin.
-    void move_to_guest(int gx, int gy) {
-        auto origin = m_x->origin(*m_window);
-        ASSERT_TRUE(origin);
-        m_x->move_to(static_cast<int16_t>(origin->first + gx),
-                     static_cast<int16_t>(origin->second + gy));
-    }
+    void move_to_guest(int gx, int gy) { ASSERT_TRUE(m_viewer_window->move_to(gx, gy)); }
     // The test client's event lines gathered until one contains `want` (or the timeout).
     std::vector<std::string> events_until(const std::string& want, uint64_t timeout_ms) {
         std::vector<std::string> all;
@@ -292,13 +272,14 @@ class DesktopTest : public ::testing::Test {
     }
 
     test::TempDir m_dir{"periscope-vmtest"};
-    std::unique_ptr<test::Xvfb> m_xvfb;
-    std::unique_ptr<test::XInput> m_x;
+    test::TestDesktop m_desktop;
+    test::Xvfb* m_xvfb = nullptr;
+    test::XInput* m_x = nullptr;
+    std::unique_ptr<test::TitledWindow> m_viewer_window;
     DesktopVm m_vm;
     GuestControl m_control;
     test::AgentProcess m_viewer;
     std::string m_png;
-    std::optional<xcb_window_t> m_window;
 };
 
 TEST_F(DesktopTest, PictureKeyboardMouseClipboardAndFaults) {
@@ -319,7 +300,7 @@ TEST_F(DesktopTest, PictureKeyboardMouseClipboardAndFaults) {
 
     // 2. Keyboard: typed on the host, the same characters reach the guest's client; the escape
     // key (pressed alone twice: capture on, off) does not.
-    m_x->focus(*m_window);
+    m_x->focus(*m_viewer_window->id());
     move_to_guest(vm::WINDOW_X + 200, vm::WINDOW_Y + 200);  // the guest's focus follows its pointer
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     (void)m_control.ask("events", 10000, "end");  // forget what came before
