@@ -1,6 +1,10 @@
 // periscope-agent: options, signals, the region, the capture back-end, then Agent::run.
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <signal.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstdio>
@@ -12,11 +16,37 @@
 #include "agent/options.h"
 #include "core/log.h"
 #include "platform/region.h"
+#if PERISCOPE_HAVE_SERVICE
+#include "agent/service/service.h"
+#endif
 
 namespace {
 
 std::atomic<bool> g_stop{false};
 
+#if defined(_WIN32)
+std::atomic<bool> g_finished{false};
+
+BOOL WINAPI on_console_event(DWORD event) {
+    g_stop.store(true);
+    if (event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT) {
+        // Windows ends the process when this returns: give the loop a moment to mark the session
+        // stopped, so the viewer says "agent stopped" rather than waiting for the heartbeat.
+        for (int i = 0; i < 200 && !g_finished.load(); ++i) {
+            Sleep(10);
+        }
+    }
+    return TRUE;
+}
+
+void install_signal_handlers() {
+    SetConsoleCtrlHandler(on_console_event, TRUE);
+}
+
+uint32_t process_id() {
+    return static_cast<uint32_t>(GetCurrentProcessId());
+}
+#else
 void on_signal(int /*signal*/) {
     g_stop.store(true);
 }
@@ -33,11 +63,42 @@ void install_signal_handlers() {
     signal(SIGPIPE, SIG_IGN);
 }
 
+uint32_t process_id() {
+    return static_cast<uint32_t>(getpid());
+}
+#endif
+
+// The region spec for the options: a file (--shm, --shm-file) or the ivshmem device.
+std::string region_spec(const periscope::agent::AgentOptions& o) {
+#if defined(_WIN32)
+    const std::string& file = o.shm_file.empty() ? o.shm : o.shm_file;
+    if (!file.empty()) {
+        return "file:" + file;
+    }
+    return o.device.empty() ? "ivshmem" : "ivshmem:" + o.device;
+#else
+    if (!o.shm_file.empty()) {
+        // Taken as it is: a bare name is a file in the current directory, not /dev/shm/NAME.
+        return o.shm_file.find('/') == std::string::npos ? "shm:./" + o.shm_file
+                                                         : "shm:" + o.shm_file;
+    }
+    if (!o.shm.empty()) {
+        return o.shm.find('/') == std::string::npos ? "shm:" + o.shm : o.shm;
+    }
+    return o.device.empty() ? "pci" : "pci:" + o.device;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace periscope;
     const std::vector<std::string> args(argv + 1, argv + argc);
+#if PERISCOPE_HAVE_SERVICE
+    if (!args.empty() && args[0] == "service") {
+        return agent::run_service_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    }
+#endif
     std::string message;
     auto parsed = agent::parse_agent_options(args, agent::Environment::from_process(), &message);
     if (!parsed) {
@@ -61,14 +122,9 @@ int main(int argc, char** argv) {
     }
 
     platform::RegionOptions region_options;
-    std::string spec;
-    if (!o.shm.empty()) {
-        spec = o.shm.find('/') == std::string::npos ? "shm:" + o.shm : o.shm;
-        region_options.create = o.shm_size != 0;
-        region_options.size = o.shm_size;
-    } else {
-        spec = o.device.empty() ? "pci" : "pci:" + o.device;
-    }
+    const std::string spec = region_spec(o);
+    region_options.create = o.shm_size != 0;
+    region_options.size = o.shm_size;
     std::string detail;
     auto region = platform::open_region(spec, region_options, &detail);
     if (!region) {
@@ -94,12 +150,15 @@ int main(int argc, char** argv) {
     config.max_fps = o.fps;
     config.buffers = o.buffers;
     config.checksums = o.checksums;
-    config.pid = static_cast<uint32_t>(getpid());
+    config.pid = process_id();
     config.region_name = (*region)->description();
     config.region_fd = (*region)->fd();
     config.direct_capture = o.direct_capture;
     agent::Agent agent(**backend, (*region)->bytes(), config);
     auto result = agent.run(g_stop);
+#if defined(_WIN32)
+    g_finished.store(true);
+#endif
     if (!result) {
         PERISCOPE_LOG_ERROR("agent", "%s: exiting", agent::to_string(result.error()));
         return result.error() == agent::AgentError::SourceLost ? 3 : 1;

@@ -15,6 +15,8 @@ std::string set_option(const std::string& key, const std::string& value, AgentOp
         o->display = value;
     } else if (key == "shm") {
         o->shm = value;
+    } else if (key == "shm-file") {
+        o->shm_file = value;
     } else if (key == "device") {
         o->device = value;
     } else if (key == "shm-size") {
@@ -73,6 +75,7 @@ std::string set_option(const std::string& key, const std::string& value, AgentOp
 constexpr std::string_view NAMES[] = {"capture",
                                       "display",
                                       "shm",
+                                      "shm-file",
                                       "device",
                                       "shm-size",
                                       "fps",
@@ -117,27 +120,38 @@ Result<AgentOptions, OptionsError> parse_agent_options(const std::vector<std::st
         return fail(config.error());
     }
     o.config_file = *config;
-    if (o.shm_size != 0 && o.shm.empty()) {
-        *message = "--shm-size goes with --shm (the PCI device has the size QEMU gave it)";
+    if (!o.shm.empty() && !o.shm_file.empty()) {
+        *message = "--shm and --shm-file exclude each other: one region";
         return fail(OptionsError::Usage);
     }
-    if (!o.device.empty() && !o.shm.empty()) {
-        *message = "--device and --shm exclude each other: one region";
+    if (o.shm_size != 0 && o.shm.empty() && o.shm_file.empty()) {
+        *message =
+            "--shm-size goes with --shm or --shm-file (the ivshmem device has the size QEMU "
+            "gave it)";
+        return fail(OptionsError::Usage);
+    }
+    if (!o.device.empty() && (!o.shm.empty() || !o.shm_file.empty())) {
+        *message = "--device and --shm/--shm-file exclude each other: one region";
         return fail(OptionsError::Usage);
     }
     return o;
 }
 
 std::string agent_help_text() {
+    // One text for both systems: a Windows user reads the Linux lines too, so every line says
+    // which system it is about where they differ.
     return R"(usage: periscope-agent [options]
+       periscope-agent.exe service install|uninstall|status|run   (Windows: docs/windows-guest.md)
 
 Captures this machine's display and writes it, with the cursor, into the shared memory region
-a Periscope viewer on the host reads. Inside a VM the region is the ivshmem PCI device, found by
-its vendor/device id (1af4:1110); on a host (tests, demos) a file under /dev/shm.
+a Periscope viewer on the host reads. Inside a VM the region is the ivshmem PCI device: on Linux
+found by its vendor/device id (1af4:1110), on Windows through the virtio-win IVSHMEM driver. On a
+host (tests, demos) it is a file under /dev/shm.
 
 Capture:
-  --capture NAME          auto (default: x11 if a display opens), x11, or synthetic (an
-                          animated test picture; never chosen by auto)
+  --capture NAME          auto (default: Linux x11 if a display opens; Windows dxgi - Desktop
+                          Duplication - then gdi), x11, dxgi, gdi, or synthetic (an animated
+                          test picture; never chosen by auto)
   --display NAME          X display for x11 (default: $DISPLAY)
   --fps N                 at most N frames per second (default 0: as fast as the screen changes)
   --no-direct-capture     copy frames into the region instead of letting the X server write
@@ -145,9 +159,14 @@ Capture:
                           region, i.e. MIT-SHM 1.2 and a region with a file descriptor)
 
 Where to write:
-  --shm PATH              a file, e.g. /dev/shm/periscope (default: the ivshmem PCI device)
-  --shm-size SIZE         with --shm: create the file, or grow it, to SIZE (e.g. 32M)
-  --device ADDR|#N        which ivshmem device: PCI address (0000:00:05.0) or index (#1)
+  --shm PATH              a file instead of the ivshmem device, e.g. /dev/shm/periscope (a bare
+                          NAME means /dev/shm/NAME); on Windows any file path (under Wine,
+                          Z:\dev\shm\NAME is the Linux host's /dev/shm/NAME)
+  --shm-file PATH         the same, PATH taken as it is (never NAME -> /dev/shm/NAME)
+  --shm-size SIZE         with --shm/--shm-file: create the file, or grow it, to SIZE (e.g. 32M)
+  --device ADDR|#N|SIZE   which ivshmem device (default: the first). Linux: PCI address
+                          (0000:00:05.0) or index (#1). Windows: index (#1) or the size QEMU gave
+                          it (64M), optionally followed by ,cache=wc|cached|uncached (default wc)
   --buffers N             frame buffers in the region: 0 = as many as fit, 2..4 (default 0)
 
 Synthetic source (--capture synthetic):
@@ -158,8 +177,9 @@ Synthetic source (--capture synthetic):
 
 Other:
   --config FILE           read options from FILE (TOML) instead of the default places:
-                          $XDG_CONFIG_HOME/periscope/agent.toml (~/.config/...), then
-                          $XDG_CONFIG_DIRS/periscope/agent.toml (/etc/xdg/...)
+                          Linux $XDG_CONFIG_HOME/periscope/agent.toml (~/.config/...), then
+                          $XDG_CONFIG_DIRS/periscope/agent.toml (/etc/xdg/...); Windows
+                          %APPDATA%\periscope\agent.toml, then %ProgramData%\periscope\agent.toml
   --checksums             store a checksum of every frame (tests; costs CPU; implies
                           --no-direct-capture)
   --log LEVEL             debug, info (default), warn or error
@@ -170,9 +190,10 @@ Every option can also be written --name=value. The config file uses the same nam
 (capture = "x11", shm-size = "32M", fps = 60), the synthetic ones in a [synthetic] table
 without the prefix (size = "1280x720", cursor = false). The command line wins over the file.
 
-Exit status: 0 stopped by SIGINT/SIGTERM (the session is marked stopped for the viewer);
-1 set-up failed (no region, no capture source: the message says why); 2 usage or config error;
-3 the capture source went away (e.g. the X server exited) - a supervisor restarts the agent.
+Exit status: 0 stopped by SIGINT/SIGTERM (Windows: Ctrl+C, Ctrl+Break, console closed) - the
+session is marked stopped for the viewer; 1 set-up failed (no region, no capture source: the
+message says why); 2 usage or config error; 3 the capture source went away (e.g. the X server
+exited) - a supervisor restarts the agent.
 )";
 }
 

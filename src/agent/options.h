@@ -13,11 +13,12 @@
 namespace periscope::agent {
 
 struct AgentOptions {
-    std::string capture = "auto";  // auto, x11, synthetic
+    std::string capture = "auto";  // auto, x11, dxgi, gdi, synthetic
     std::string display;           // X display; empty = $DISPLAY
-    std::string shm;               // a file (host side, tests); empty = the ivshmem PCI device
-    std::string device;            // which PCI device: address or #N; empty = the first
-    uint64_t shm_size = 0;         // with --shm: create/grow the file to this size
+    std::string shm;               // a file (host side, tests); empty = the ivshmem device
+    std::string shm_file;          // the same, the path taken as it is (the Wine test)
+    std::string device;            // which ivshmem device: PCI address/#N (Windows: #N or size)
+    uint64_t shm_size = 0;         // with --shm/--shm-file: create/grow the file to this size
     double fps = 0;                // rate limit, 0 = none
     uint32_t buffers = 0;          // 0 = as many as fit (2..4)
     std::string log = "info";

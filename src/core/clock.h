@@ -6,11 +6,16 @@
 
 namespace periscope {
 
+#if defined(_WIN32)
+// QueryPerformanceCounter (clock.cpp): kept out of line so windows.h stays out of every header.
+uint64_t monotonic_ns();
+#else
 inline uint64_t monotonic_ns() {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::steady_clock::now().time_since_epoch())
                                      .count());
 }
+#endif
 
 constexpr uint64_t NS_PER_MS = 1000000;
 constexpr uint64_t NS_PER_US = 1000;

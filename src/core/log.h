@@ -5,6 +5,8 @@
 #include <cstdarg>
 #include <cstdint>
 
+#include "core/format.h"
+
 namespace periscope {
 
 enum class LogLevel : int { Debug = 0, Info = 1, Warn = 2, Error = 3, Off = 4 };
@@ -15,7 +17,7 @@ LogLevel log_level();
 bool parse_log_level(const char* text, LogLevel* out);
 
 void log_message(LogLevel level, const char* module, const char* format, ...)
-    __attribute__((format(printf, 3, 4)));
+    PERISCOPE_PRINTF_FORMAT(3, 4);
 
 // Where messages go besides stderr: tests install one to check what users are told. The sink is
 // called under a lock, so it sees one message at a time; nullptr removes it.

@@ -57,10 +57,16 @@ std::vector<std::string> config_candidates(const Environment& env, std::string_v
     } else if (!env.home.empty()) {
         paths.push_back(env.home + "/.config" + file);
     }
+#if defined(_WIN32)
+    // "C:\ProgramData" has a colon of its own: Windows lists directories with ';'.
+    constexpr char SEPARATOR = ';';
+#else
+    constexpr char SEPARATOR = ':';
+#endif
     std::string dirs = env.xdg_config_dirs.empty() ? "/etc/xdg" : env.xdg_config_dirs;
     std::stringstream s(dirs);
     std::string dir;
-    while (std::getline(s, dir, ':')) {
+    while (std::getline(s, dir, SEPARATOR)) {
         if (!dir.empty()) {
             paths.push_back(dir + file);
         }
@@ -72,6 +78,21 @@ std::vector<std::string> config_candidates(const Environment& env, std::string_v
 
 Environment Environment::from_process() {
     Environment env;
+#if defined(_WIN32)
+    // Windows has no XDG directories: the user's %APPDATA% stands for $XDG_CONFIG_HOME and
+    // %ProgramData% (where the service's files live) for $XDG_CONFIG_DIRS, so the files are
+    // %APPDATA%\periscope\NAME.toml, then %ProgramData%\periscope\NAME.toml (names are
+    // case-insensitive, and Windows takes '/' as a separator too).
+    if (const char* v = std::getenv("APPDATA")) {  // NOLINT(concurrency-mt-unsafe)
+        env.xdg_config_home = v;
+    }
+    if (const char* v = std::getenv("ProgramData")) {  // NOLINT(concurrency-mt-unsafe)
+        env.xdg_config_dirs = v;
+    }
+    if (const char* v = std::getenv("USERPROFILE")) {  // NOLINT(concurrency-mt-unsafe)
+        env.home = v;
+    }
+#else
     // Read once at start-up, before any thread exists.
     if (const char* v = std::getenv("XDG_CONFIG_HOME")) {  // NOLINT(concurrency-mt-unsafe)
         env.xdg_config_home = v;
@@ -82,6 +103,7 @@ Environment Environment::from_process() {
     if (const char* v = std::getenv("HOME")) {  // NOLINT(concurrency-mt-unsafe)
         env.home = v;
     }
+#endif
     return env;
 }
 

@@ -1,8 +1,10 @@
 #include "platform/error_detail.h"
 
+#if !defined(_WIN32)
 #include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -25,6 +27,7 @@ double to_mib(uint64_t bytes) {
     return static_cast<double>(bytes) / static_cast<double>(MIB);
 }
 
+#if !defined(_WIN32)
 std::string group_name(gid_t gid) {
     std::vector<char> buffer(4096);
     group entry{};
@@ -57,6 +60,7 @@ bool mode_allows_rw(const struct stat& st) {
     }
     return (st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH);
 }
+#endif
 
 }  // namespace
 
@@ -124,6 +128,7 @@ std::string too_small_text(const std::string& what, uint64_t actual, uint64_t ne
                       suggest, suggest);
 }
 
+#if !defined(_WIN32)
 std::string permission_text(const char* action, const std::string& path, int error,
                             const std::string& fix) {
     std::string text =
@@ -169,5 +174,7 @@ std::string permission_text(const char* action, const std::string& path, int err
         p);
     return text;
 }
+
+#endif
 
 }  // namespace periscope::platform

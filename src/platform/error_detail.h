@@ -41,9 +41,11 @@ class QuietReports {
 std::string too_small_text(const std::string& what, uint64_t actual, uint64_t needed,
                            bool qemu_hint);
 
+#if !defined(_WIN32)
 // For EACCES/EPERM on `path`: the errno text, the file's owner and mode, who we are, and `fix`
 // (or the generic chown/chmod advice if `fix` is empty).
 std::string permission_text(const char* action, const std::string& path, int error,
                             const std::string& fix);
+#endif
 
 }  // namespace periscope::platform

@@ -3,11 +3,16 @@
 #include <utility>
 
 #include "platform/error_detail.h"
+#include "platform/region.h"
+#if defined(_WIN32)
+#include "platform/file_mapping/file_mapping_region.h"
+#include "platform/ivshmem/ivshmem_region.h"
+#else
 #include "platform/memfd/memfd_region.h"
 #include "platform/memory/memory_region.h"
 #include "platform/pci/pci_region.h"
-#include "platform/region.h"
 #include "platform/shm_file/shm_file_region.h"
+#endif
 
 namespace periscope::platform {
 namespace {
@@ -26,6 +31,17 @@ Result<std::unique_ptr<Region>, RegionError> open_erased(std::string_view argume
 
 // An explicit table rather than self-registration: static-library objects nobody references are
 // dropped by the linker, and the order of static initialisers is unspecified.
+#if defined(_WIN32)
+constexpr std::array<RegionBackend, 2> BACKENDS{{
+    {"ivshmem",
+     "ivshmem, ivshmem:#N or ivshmem:SIZE (e.g. 64M), optionally ,cache=wc|cached|uncached: an "
+     "ivshmem device through the virtio-win IVSHMEM driver, the first, the N-th from 0, or the "
+     "one of that size (guest side)",
+     &open_erased<open_ivshmem_region>},
+    {"file", "file:PATH: an existing file mapped shared (tests; under Wine Z:\\dev\\shm\\NAME)",
+     &open_erased<open_file_mapping_region>},
+}};
+#else
 constexpr std::array<RegionBackend, 4> BACKENDS{{
     {"shm", "shm:/dev/shm/NAME, shm:NAME or /PATH: a file shared with QEMU (host side)",
      &open_erased<open_shm_file_region>},
@@ -37,6 +53,7 @@ constexpr std::array<RegionBackend, 4> BACKENDS{{
      "that address, or the N-th from 0 (guest side)",
      &open_erased<open_pci_region>},
 }};
+#endif
 
 std::string valid_forms() {
     std::string text;
@@ -78,9 +95,11 @@ Result<std::unique_ptr<Region>, RegionError> open_region(std::string_view spec,
                                                          const RegionOptions& options,
                                                          std::string* detail) {
     const QuietReports quiet(options.quiet);
+#if !defined(_WIN32)
     if (!spec.empty() && spec.front() == '/') {
         return open_erased<open_shm_file_region>(spec, options, detail);
     }
+#endif
     const size_t colon = spec.find(':');
     const std::string_view prefix = spec.substr(0, colon);
     const std::string_view argument =

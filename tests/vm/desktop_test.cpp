@@ -223,18 +223,7 @@ class DesktopTest : public ::testing::Test {
             *why = "no screenshot of the guest's size yet";
             return false;
         }
-        size_t wrong = 0;
-        for (int y = 0; y < vm::WINDOW_HEIGHT; ++y) {
-            for (int x = 0; x < vm::WINDOW_WIDTH; ++x) {
-                const size_t at = (size_t(vm::WINDOW_Y + y) * w + size_t(vm::WINDOW_X + x)) * 4;
-                const vm::Rgb want = vm::test_pattern_pixel(x, y);
-                if (std::to_integer<uint8_t>(rgba[at]) != want.r ||
-                    std::to_integer<uint8_t>(rgba[at + 1]) != want.g ||
-                    std::to_integer<uint8_t>(rgba[at + 2]) != want.b) {
-                    ++wrong;
-                }
-            }
-        }
+        const size_t wrong = vm::pattern_mismatches(rgba.data(), w, vm::WINDOW_X, vm::WINDOW_Y);
         *why = std::to_string(wrong) + " of " +
                std::to_string(vm::WINDOW_WIDTH * vm::WINDOW_HEIGHT) + " pixels differ";
         return wrong <= 32 * 32;  // at most one cursor's worth

@@ -16,6 +16,7 @@
 // a 24-bit (BGRA8) framebuffer bit-for-bit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace periscope::vm {
@@ -44,6 +45,26 @@ constexpr Rgb test_pattern_pixel(int x, int y) {
 constexpr uint32_t test_pattern_xrgb(int x, int y) {
     const Rgb c = test_pattern_pixel(x, y);
     return (uint32_t{c.r} << 16) | (uint32_t{c.g} << 8) | uint32_t{c.b};
+}
+
+// How many pixels of the test window differ in an RGBA8 image (rows top-down, 4 bytes a pixel,
+// `width` pixels a row) that shows the window's top-left corner at (origin_x, origin_y). The
+// caller makes sure the image covers the whole window.
+inline size_t pattern_mismatches(const std::byte* rgba, uint32_t width, int origin_x,
+                                 int origin_y) {
+    size_t wrong = 0;
+    for (int y = 0; y < WINDOW_HEIGHT; ++y) {
+        for (int x = 0; x < WINDOW_WIDTH; ++x) {
+            const std::byte* p = rgba + (size_t(origin_y + y) * width + size_t(origin_x + x)) * 4;
+            const Rgb want = test_pattern_pixel(x, y);
+            if (std::to_integer<uint8_t>(p[0]) != want.r ||
+                std::to_integer<uint8_t>(p[1]) != want.g ||
+                std::to_integer<uint8_t>(p[2]) != want.b) {
+                ++wrong;
+            }
+        }
+    }
+    return wrong;
 }
 
 static_assert(test_pattern_pixel(17, 16) == Rgb{17, 16, 0x00});
