@@ -374,6 +374,15 @@ class X11ClipboardTest : public ::testing::Test {
         ASSERT_TRUE(m_dir.ok());
     }
 
+    // Waits until the host's owner offers `type`, fetches it, and returns what arrived.
+    std::optional<Recorder::Data> fetch_when_offered(HostClipboard& clipboard, ClipboardType type) {
+        if (!m_recorder.wait_offer([type](const auto& types) { return contains(types, type); })) {
+            ADD_FAILURE() << "the host's owner never offered " << to_string(type);
+            return std::nullopt;
+        }
+        clipboard.fetch(type);
+        return m_recorder.wait_data();
+    }
     // Offers `types` and waits until the X server names an owner of CLIPBOARD.
     void offer_and_wait(HostClipboard& clipboard, std::vector<ClipboardType> types) {
         RawClient observer(m_xvfb->display());
@@ -452,10 +461,7 @@ TEST_F(X11ClipboardTest, HostTextIsOfferedAndFetchedExactly) {
     const std::vector<uint8_t> text = bytes_of("héllo wörld — ✓ 日本語 🎉\nline two\ttab\n");
     auto xclip = copy_with_xclip(text, "UTF8_STRING");
 
-    ASSERT_TRUE(m_recorder.wait_offer(
-        [](const auto& types) { return contains(types, ClipboardType::Utf8Text); }));
-    clipboard->fetch(ClipboardType::Utf8Text);
-    std::optional<Recorder::Data> data = m_recorder.wait_data();
+    std::optional<Recorder::Data> data = fetch_when_offered(*clipboard, ClipboardType::Utf8Text);
     ASSERT_TRUE(data);
     EXPECT_TRUE(data->ok);
     EXPECT_EQ(data->type, ClipboardType::Utf8Text);
@@ -481,10 +487,7 @@ TEST_F(X11ClipboardTest, Latin1StringOnlyOwnerBecomesUtf8) {
     const std::vector<uint8_t> latin1 = {'c', 'a', 'f', 0xE9, ' ', 0xFC, 'b', 'e', 'r'};
     auto xclip = copy_with_xclip(latin1, "STRING");
 
-    ASSERT_TRUE(m_recorder.wait_offer(
-        [](const auto& types) { return contains(types, ClipboardType::Utf8Text); }));
-    clipboard->fetch(ClipboardType::Utf8Text);
-    std::optional<Recorder::Data> data = m_recorder.wait_data();
+    std::optional<Recorder::Data> data = fetch_when_offered(*clipboard, ClipboardType::Utf8Text);
     ASSERT_TRUE(data);
     EXPECT_TRUE(data->ok);
     EXPECT_EQ(data->bytes, bytes_of("café über"));
@@ -712,10 +715,7 @@ TEST_F(X11ClipboardTest, OversizedHostDataIsRefused) {
     auto clipboard = make(options);
     ASSERT_NE(clipboard, nullptr);
     auto xclip = copy_with_xclip(random_bytes(200 * 1024, 3), "image/png");
-    ASSERT_TRUE(m_recorder.wait_offer(
-        [](const auto& types) { return contains(types, ClipboardType::Png); }));
-    clipboard->fetch(ClipboardType::Png);
-    std::optional<Recorder::Data> data = m_recorder.wait_data();
+    std::optional<Recorder::Data> data = fetch_when_offered(*clipboard, ClipboardType::Png);
     ASSERT_TRUE(data);
     EXPECT_FALSE(data->ok);
 }
