@@ -193,10 +193,10 @@ void App::poll_input() {
     if (!m_spice) {
         return;
     }
-    InputStatus status = m_spice->status();
-    if (status.changes == m_input_changes) {
-        return;
+    if (m_spice->status_changes() == m_input_changes) {
+        return;  // polled every loop iteration: no lock, no copy
     }
+    InputStatus status = m_spice->status();
     m_input_changes = status.changes;
     m_input_status = status;
     m_input->status_changed(status);
@@ -236,7 +236,7 @@ void App::check_region_size(protocol::Consumer& consumer) {
 
 bool App::input_pending() const {
     return (m_bridge && m_bridge->pending()) ||
-           (m_spice && m_spice->status().changes != m_input_changes);
+           (m_spice && m_spice->status_changes() != m_input_changes);
 }
 
 FrameMapping App::mouse_mapping() const {

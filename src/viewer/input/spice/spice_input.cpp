@@ -43,6 +43,11 @@ struct SpiceInput::Connection {
     mutable std::mutex mutex;  // guards status and callbacks (read by the main thread)
     InputStatus status;
     Callbacks callbacks;
+    // status.changes, readable without the lock: the main thread polls it while it waits.
+    std::atomic<uint64_t> changes{0};
+
+    // Under `mutex`: the status changed.
+    void bump() { changes.store(++status.changes, std::memory_order_release); }
 
     GMainLoop* loop = nullptr;
     SpiceSession* session = nullptr;
@@ -59,7 +64,7 @@ struct SpiceInput::Connection {
         }
         status.state = state;
         status.detail = std::move(detail);
-        ++status.changes;
+        bump();
     }
     void update_mouse_and_agent() {
         if (main == nullptr) {
@@ -79,7 +84,7 @@ struct SpiceInput::Connection {
             if (status.mouse_mode != mouse || agent_changed) {
                 status.mouse_mode = mouse;
                 status.agent = agent != FALSE;
-                ++status.changes;
+                bump();
             }
             cb = callbacks;
         }
@@ -335,7 +340,7 @@ void SpiceInput::Connection::schedule_retry(const std::string& problem) {
         if (status.agent || status.mouse_mode != MouseMode::Unknown) {
             status.agent = false;
             status.mouse_mode = MouseMode::Unknown;
-            ++status.changes;
+            bump();
         }
     }
     set_status(InputState::Unavailable, problem);
@@ -373,6 +378,7 @@ SpiceInput::SpiceInput(SpiceOptions options)
     m_connection->status.state = InputState::Connecting;
     m_connection->status.detail = m_options.target.describe();
     m_connection->status.changes = 1;
+    m_connection->changes = 1;
 }
 
 SpiceInput::~SpiceInput() {
@@ -425,6 +431,10 @@ void SpiceInput::invoke(std::function<void(Connection&)> work) {
             return G_SOURCE_REMOVE;
         },
         call, [](gpointer data) { delete static_cast<Call*>(data); });
+}
+
+uint64_t SpiceInput::status_changes() const {
+    return m_connection->changes.load(std::memory_order_acquire);
 }
 
 InputStatus SpiceInput::status() const {

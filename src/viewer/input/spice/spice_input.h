@@ -38,6 +38,8 @@ class SpiceInput final : public InputSink, public GuestClipboard {
 
     const char* name() const override { return "spice"; }
     InputStatus status() const override;
+    // status().changes without copying the status or taking its lock: cheap enough to poll.
+    uint64_t status_changes() const;
 
     void key_down(uint32_t scancode) override;
     void key_up(uint32_t scancode) override;
